@@ -1,0 +1,82 @@
+from django.conf import settings
+from django.utils import timezone
+
+from mysite.websocket import FrameError, SafeJsonWebsocketConsumer, encode
+from notifications.mentions import notify_mentions
+
+from .models import ANONYMOUS, Message
+from .ratelimit import TokenBucket
+from .rooms import is_valid_room_name, room_group_name
+
+
+def validate_chat_message(content):
+    """Return the message text of a decoded frame, or raise FrameError saying what is wrong."""
+    text = content.get("message")
+    if text is None:
+        raise FrameError('missing "message": send {"message": "your text"}')
+    if not isinstance(text, str):
+        raise FrameError('"message" must be a string')
+    text = text.strip()
+    if not text:
+        raise FrameError("message is blank")
+    limit = settings.CHAT_MAX_MESSAGE_LENGTH
+    if len(text) > limit:
+        raise FrameError(f"message too long: {len(text)} characters, at most {limit}")
+    return text
+
+
+class ChatConsumer(SafeJsonWebsocketConsumer):
+    """One socket in one chat room: history on join, then live messages both ways."""
+
+    async def connect(self):
+        """Called when a client asks to open the socket."""
+        self.room_name = self.scope["url_route"]["kwargs"]["room_name"]
+        if not is_valid_room_name(self.room_name):
+            await self.close()  # before accept(): the handshake is refused with HTTP 403
+            return
+        self.group_name = room_group_name(self.room_name)
+        user = self.scope["user"]
+        self.user_id = user.pk if user.is_authenticated else None
+        self.username = user.username if user.is_authenticated else ANONYMOUS
+        self.rate_limit = TokenBucket(settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST)
+        self.max_frame_length = settings.CHAT_MAX_MESSAGE_LENGTH * 8 + 1024
+
+        # Join the group before reading history, so no message falls between the two.
+        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.accept()
+        recent = Message.objects.in_room(self.room_name).order_by("-created", "-id")
+        history = [message async for message in recent[: settings.CHAT_HISTORY]]
+        for message in reversed(history):
+            await self.send_json(message.payload(history=True))
+
+    async def disconnect(self, code):
+        """Called when the socket closes, for whatever reason."""
+        if hasattr(self, "group_name"):
+            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+
+    async def receive_json(self, content):
+        """Called with each decoded frame from this client."""
+        if not self.rate_limit.allow():
+            raise FrameError(
+                f"too many messages: at most {settings.CHAT_RATE_LIMIT} a second; "
+                "wait a moment and send again"
+            )
+        text = validate_chat_message(content)
+        message = Message(
+            room=self.room_name,
+            user_id=self.user_id,
+            username=self.username,
+            text=text,
+            created=timezone.now(),
+        )
+        # Broadcast first: encode once here rather than once per receiving socket, and keep
+        # the database write and the mention lookup off the path every delivery waits on.
+        await self.channel_layer.group_send(
+            self.group_name, {"type": "chat.message", "text": encode(message.payload())}
+        )
+        await message.asave()
+        await notify_mentions(message)
+
+    async def chat_message(self, event):
+        """Called for each message sent to the room's group."""
+        await self.send(text_data=event["text"])

@@ -1,0 +1,30 @@
+"""The ASGI entry point: HTTP goes to Django, WebSockets to Channels consumers.
+
+Run it with `python manage.py runserver` (daphne), `daphne mysite.asgi:application`
+or `uvicorn mysite.asgi:application`.
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+# Set up Django (apps, settings) before importing anything that touches models.
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from mysite.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Refuse sockets opened from other sites' pages (they would carry our users' cookies),
+        # then resolve scope["user"] from the session cookie, then pick a consumer by path.
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

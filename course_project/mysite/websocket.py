@@ -1,0 +1,57 @@
+"""A JSON WebSocket consumer that answers bad frames instead of dying on them.
+
+Channels' AsyncJsonWebsocketConsumer lets invalid JSON or a binary frame raise, which drops the
+connection: one bad frame from one client costs that user their socket. Here every frame is
+decoded and checked in one place, and a bad one gets `{"error": ...}` back while the socket lives on.
+"""
+
+import json
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+
+class FrameError(ValueError):
+    """An incoming frame the consumer cannot accept; the message goes back to the sender."""
+
+
+def encode(payload):
+    """Serialize once, compactly; the same text can then go to every socket in a group."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+class SafeJsonWebsocketConsumer(AsyncWebsocketConsumer):
+    """Decodes text frames to dicts for receive_json(); answers anything else with an error."""
+
+    #: Frames longer than this (in characters) are refused before parsing.
+    max_frame_length = 64 * 1024
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """Called with each frame from the client."""
+        try:
+            content = self.decode_frame(text_data, bytes_data)
+            await self.receive_json(content)
+        except FrameError as error:
+            await self.send_error(str(error))
+
+    def decode_frame(self, text_data, bytes_data):
+        if text_data is None:
+            raise FrameError("binary frames are not accepted; send JSON text")
+        if len(text_data) > self.max_frame_length:
+            raise FrameError(f"frame too large: at most {self.max_frame_length} characters")
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            raise FrameError("frame is not valid JSON") from None
+        if not isinstance(content, dict):
+            raise FrameError("frame must be a JSON object")
+        return content
+
+    async def receive_json(self, content):
+        """Called with each decoded frame; raise FrameError to reject it."""
+        raise FrameError("this socket does not accept messages")
+
+    async def send_json(self, payload):
+        await self.send(text_data=encode(payload))
+
+    async def send_error(self, message):
+        await self.send_json({"error": message})

