@@ -1,6 +1,6 @@
 """Servers, workers and Redis in processes of their own, for lessons and tests that need real
-process boundaries. Every process is started on a free 127.0.0.1 port, waited for until it says it
-is ready, stopped by its own handle (or a `with` block), and stopped at interpreter exit if forgotten.
+process boundaries. Each process gets a free 127.0.0.1 port, is waited for until it says it is
+ready, is stopped by its own handle (or a `with` block), and is stopped at exit if forgotten.
 """
 
 import atexit
@@ -167,6 +167,10 @@ class ServerProcess(ManagedProcess):
 
     def ws_url(self, path):
         return f"ws://{self.host}:{self.port}{path}"
+
+    def manage(self, *args, check=True):
+        """Run a management command against this server's database and settings."""
+        return manage(*args, env=self.env, check=check)
 
 
 SERVERS = {

@@ -1,8 +1,13 @@
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
+from django.views.decorators.http import require_POST
 from django.views.generic import CreateView
+
+from .tokens import MAX_AGE, make_token
 
 
 class SignupView(CreateView):
@@ -14,3 +19,10 @@ class SignupView(CreateView):
         user = form.save()
         login(self.request, user)
         return redirect(self.success_url)
+
+
+@require_POST
+@login_required
+def websocket_token(request):
+    """A signed token for scripts: send it as `Authorization: Bearer <token>` on the handshake."""
+    return JsonResponse({"token": make_token(request.user), "expires_in": MAX_AGE})

@@ -22,6 +22,12 @@ def validate_chat_message(content):
     limit = settings.CHAT_MAX_MESSAGE_LENGTH
     if len(text) > limit:
         raise FrameError(f"message too long: {len(text)} characters, at most {limit}")
+    try:
+        # A JSON escape such as "\ud800" decodes to a lone surrogate, which can be neither
+        # stored nor sent on as UTF-8.
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FrameError("message is not valid Unicode text") from None
     return text
 
 

@@ -28,7 +28,7 @@ class Message(models.Model):
         on_delete=models.SET_NULL,
         related_name="chat_messages",
     )
-    # The name shown when the message was sent ("anonymous" for guests); kept if the user is deleted.
+    # The name shown when the message was sent ("anonymous" for guests); kept if the user goes.
     username = models.CharField(max_length=150)
     text = models.TextField()
     created = models.DateTimeField(default=timezone.now)

@@ -16,15 +16,17 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from accounts.middleware import TokenAuthMiddleware  # noqa: E402
 from mysite.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Refuse sockets opened from other sites' pages (they would carry our users' cookies),
-        # then resolve scope["user"] from the session cookie, then pick a consumer by path.
+        # resolve scope["user"] from the session cookie (or a script's bearer token),
+        # then pick a consumer by path.
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -3,4 +3,7 @@
 import chat.routing
 import notifications.routing
 
-websocket_urlpatterns = chat.routing.websocket_urlpatterns + notifications.routing.websocket_urlpatterns
+websocket_urlpatterns = [
+    *chat.routing.websocket_urlpatterns,
+    *notifications.routing.websocket_urlpatterns,
+]

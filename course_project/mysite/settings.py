@@ -89,8 +89,8 @@ DATABASES = {
         # Notebooks and tests point this at a file of their own, so parallel runs never share one.
         "NAME": os.environ.get("DJANGO_DB_PATH", BASE_DIR / "db.sqlite3"),
         "OPTIONS": {
-            # WAL lets a server and `manage.py notify` write at the same time without
-            # "database is locked"; IMMEDIATE takes the write lock up front instead of failing mid-way.
+            # WAL lets a server and `manage.py notify` write at the same time without "database
+            # is locked"; IMMEDIATE takes the write lock up front instead of failing half-way.
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

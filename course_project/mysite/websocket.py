@@ -2,7 +2,7 @@
 
 Channels' AsyncJsonWebsocketConsumer lets invalid JSON or a binary frame raise, which drops the
 connection: one bad frame from one client costs that user their socket. Here every frame is
-decoded and checked in one place, and a bad one gets `{"error": ...}` back while the socket lives on.
+decoded and checked in one place, and a bad one gets `{"error": ...}` back; the socket lives on.
 """
 
 import json
@@ -42,6 +42,8 @@ class SafeJsonWebsocketConsumer(AsyncWebsocketConsumer):
             content = json.loads(text_data)
         except ValueError:
             raise FrameError("frame is not valid JSON") from None
+        except RecursionError:
+            raise FrameError("frame is nested too deeply") from None
         if not isinstance(content, dict):
             raise FrameError("frame must be a JSON object")
         return content

@@ -24,7 +24,8 @@ async def notify_mentions(message):
     names = [name for name in find_mentions(message.text) if name != message.username]
     if not names:
         return
-    text = f"{message.username} mentioned you in #{message.room}: {Truncator(message.text).chars(200)}"
+    excerpt = Truncator(message.text).chars(200)
+    text = f"{message.username} mentioned you in #{message.room}: {excerpt}"
     link = reverse("chat:room", args=[message.room])
     async for user in get_user_model().objects.filter(username__in=names, is_active=True):
         await anotify(user, text, link)

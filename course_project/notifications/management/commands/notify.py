@@ -24,9 +24,9 @@ class Command(BaseCommand):
         notification = notify(user, text, link)
         if isinstance(get_channel_layer(), InMemoryChannelLayer):
             self.stdout.write(
-                f"Stored notification {notification.pk} for {username}; the in-memory channel layer "
-                f"cannot reach a running server from this process, so {username} gets it on their "
-                "next connect (set REDIS_URL for live delivery)."
+                f"Stored notification {notification.pk} for {username}; the in-memory channel "
+                "layer cannot reach a running server from this process, so "
+                f"{username} gets it on their next connect (set REDIS_URL for live delivery)."
             )
         else:
             self.stdout.write(f"Sent notification {notification.pk} to {username}.")

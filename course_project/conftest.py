@@ -1,0 +1,140 @@
+"""Fixtures shared by the course project's tests.
+
+WebSocket tests run the full `mysite.asgi.application`, so origin validation, the session cookie
+and AuthMiddlewareStack all take part, exactly as under daphne.
+"""
+
+import contextlib
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
+from django.test import Client
+
+#: The Origin a browser on our own pages sends (127.0.0.1 is in ALLOWED_HOSTS).
+ORIGIN = b"http://127.0.0.1"
+PASSWORD = "correct-horse-battery-staple"
+TIMEOUT = 3
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """PBKDF2 costs a noticeable fraction of a second per user; tests need no safe hashes."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def alice(django_user_model, db):
+    return django_user_model.objects.create_user(username="alice", password=PASSWORD)
+
+
+@pytest.fixture
+def bob(django_user_model, db):
+    return django_user_model.objects.create_user(username="bob", password=PASSWORD)
+
+
+@pytest.fixture
+def carol(django_user_model, db):
+    return django_user_model.objects.create_user(username="carol", password=PASSWORD)
+
+
+@pytest.fixture
+def alice_client(alice):
+    """A test Client with alice logged in."""
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def room_name():
+    """A room no other test uses: the in-memory channel layer lives as long as the process."""
+    return f"room-{uuid.uuid4().hex[:12]}"
+
+
+class FakeClock:
+    """A clock for TokenBucket that moves only when the test says so."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock():
+    return FakeClock()
+
+
+def session_cookie(user):
+    """A `Cookie` header value carrying a fresh logged-in session for `user`."""
+    client = Client()
+    client.force_login(user)
+    name = django_settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}".encode()
+
+
+@pytest.fixture
+async def websocket_connect():
+    """Opens sockets on the full ASGI application, refused or not.
+
+    `connected, socket = await websocket_connect(path, user=alice)`: `user` logs the socket in
+    through a session cookie; `origin=None` sends no Origin header. Every socket opened is
+    disconnected after the test, and the channel layer emptied.
+    """
+    from mysite.asgi import application
+
+    sockets = contextlib.AsyncExitStack()
+
+    async def connect(path, *, user=None, origin=ORIGIN):
+        headers = []
+        if origin is not None:
+            headers.append((b"origin", origin))
+        if user is not None:
+            headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
+        communicator = WebsocketCommunicator(application, path, headers=headers)
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        sockets.push_async_callback(communicator.disconnect, timeout=TIMEOUT)
+        return connected, communicator
+
+    try:
+        async with sockets:
+            yield connect
+    finally:
+        await get_channel_layer().flush()
+
+
+@pytest.fixture
+def websocket(websocket_connect):
+    """Opens a socket that must be accepted: `socket = await websocket(path, user=alice)`."""
+
+    async def open_socket(path, **options):
+        connected, communicator = await websocket_connect(path, **options)
+        assert connected, f"{path} refused the socket"
+        return communicator
+
+    return open_socket
+
+
+@pytest.fixture
+def wait_until_processed():
+    """Waits until a chat socket's consumer has finished every frame sent to it so far.
+
+    A consumer handles one frame at a time, and stores a message (and notifies its mentions)
+    after broadcasting it. Once it answers a later bad frame, the earlier ones are done.
+    Anything the socket receives before that answer is consumed.
+    """
+
+    async def wait(socket):
+        await socket.send_json_to({})
+        while "error" not in await socket.receive_json_from(timeout=TIMEOUT):
+            pass
+
+    return wait
