@@ -12,7 +12,7 @@ JOBS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 120
 
-.PHONY: help venv lab test test-fast lint format serve demo bench clean
+.PHONY: help venv lab test test-fast lint format serve demo bench exercises check grade clean
 
 help:
 	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run)"
@@ -21,6 +21,9 @@ help:
 	@echo "make serve      run the chat on http://127.0.0.1:8000 (daphne via runserver)"
 	@echo "make demo       create the demo users alice, bob and carol"
 	@echo "make bench      run the fan-out and connection benchmarks"
+	@echo "make check      run your exercises and show which checks pass (EX=05 for one)"
+	@echo "make grade DIR=submissions   grade a class: one sub-folder per student"
+	@echo "make exercises  regenerate exercises/ from solutions/ (course authors)"
 	@echo "make format     apply ruff's formatting and safe fixes"
 
 $(STAMP): requirements.txt requirements-test.txt pyproject.toml
@@ -45,6 +48,7 @@ format: $(STAMP)
 
 test: lint
 	$(PYTEST) course_project tests notebooks $(NBVAL)
+	$(PYTEST) solutions --nbval-lax --nbval-current-env --nbval-cell-timeout 120
 
 test-fast: $(STAMP)
 	$(PYTEST) -m "not browser and not redis" course_project tests
@@ -59,6 +63,16 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+exercises: $(STAMP)
+	$(BIN)/python -m tools.exercises
+
+check: $(STAMP)
+	$(BIN)/python -m tools.grade check $(EX)
+
+grade: $(STAMP)
+	@test -n "$(DIR)" || { echo "usage: make grade DIR=path/to/submissions"; exit 2; }
+	$(BIN)/python -m tools.grade grade "$(DIR)"
 
 clean:
 	rm -rf $(VENV) course_project/staticfiles bench/results

@@ -4,6 +4,7 @@ The same clients work against the in-kernel server (tests/test_runtime.py); here
 HTTP, as they must for a server whose database the notebook cannot reach directly.
 """
 
+import httpx
 import pytest
 
 from accounts.management.commands.create_demo_users import DEMO_PASSWORD
@@ -15,7 +16,7 @@ from workbook import (
     connect,
     login,
 )
-from workbook.processes import manage, project_env, start_server
+from workbook.processes import start_server
 
 TIMEOUT = 5
 
@@ -23,7 +24,7 @@ TIMEOUT = 5
 @pytest.fixture(scope="module")
 def server():
     with start_server("daphne") as process:
-        manage("create_demo_users", env=project_env(DJANGO_DB_PATH=process.db_path))
+        process.manage("create_demo_users")
         yield process
 
 
@@ -71,3 +72,20 @@ async def test_several_clients_open_together_and_all_or_none(server):
     assert all(client.closed for client in clients)
     with pytest.raises(HandshakeRefused):
         await connect(server, "/ws/chat/clients-many/", origin="http://evil.example", n=3)
+
+
+async def test_extra_headers_carry_a_scripts_bearer_token(server):
+    cookie = await login(server, "bob", DEMO_PASSWORD)
+    async with httpx.AsyncClient(base_url=server.url(), headers={"Cookie": cookie}) as http:
+        page = await http.get("/chat/")
+        csrf = page.cookies["csrftoken"]
+        answer = await http.post(
+            "/accounts/token/",
+            headers={"X-CSRFToken": csrf, "Cookie": f"{cookie}; csrftoken={csrf}"},
+        )
+    token = answer.json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    async with await connect(server, "/ws/notifications/", headers=headers) as bob:
+        assert await bob.receive_json(timeout=TIMEOUT) == {"type": "unread", "unread": 0}
+    with pytest.raises(HandshakeRefused):
+        await connect(server, "/ws/notifications/", headers={"Authorization": "Bearer forged"})

@@ -321,6 +321,30 @@ async def test_mount_http_serves_a_raw_asgi_app_under_a_prefix(server):
         assert (await http.get(server.url(f"/{prefix}/hello"))).status_code == 404  # Django
 
 
+async def test_views_app_serves_cell_views_through_the_projects_middleware(server):
+    from django.http import HttpResponse
+    from django.urls import path
+
+    from workbook.views import views_app
+
+    def hello(request):
+        return HttpResponse(f"{request.method} {request.path} as {request.user}")
+
+    prefix = unique("views")
+    server.mount_http(f"{prefix}/", views_app([path("hello/", hello)]))
+    try:
+        async with httpx.AsyncClient(timeout=TIMEOUT, trust_env=False) as http:
+            page = await http.get(server.url(f"/{prefix}/hello/"))
+            forged = await http.post(server.url(f"/{prefix}/hello/"))
+            missing = await http.get(server.url(f"/{prefix}/nothing/"))
+        assert page.status_code == 200
+        assert page.text == f"GET /{prefix}/hello/ as AnonymousUser"
+        assert forged.status_code == 403  # CsrfViewMiddleware runs: no token, no POST
+        assert missing.status_code == 404
+    finally:
+        server.unmount(f"{prefix}/")
+
+
 async def test_nothing_the_server_logs_reaches_the_output(server, capfd):
     with pytest.raises(HandshakeRefused):
         await connect(server, f"/ws/{unique('nowhere')}/")
@@ -557,3 +581,26 @@ def test_show_file_shows_lines_of_any_file_with_a_guessed_language():
     assert show_file("Makefile").language == "make"
     with pytest.raises(FileNotFoundError, match=r"no file 'chat/nothing\.py'"):
         show_file("chat/nothing.py")
+
+
+def test_show_file_takes_text_markers_for_its_lines():
+    shown = show_file("mysite/settings.py", lines=("REDIS_URL = ", "CHANNEL_LAYERS = {"))
+    text = repr(shown)
+    assert "REDIS_URL = os.environ" in text
+    assert text.rstrip().endswith("CHANNEL_LAYERS = {")
+    with pytest.raises(ValueError, match="contains 'no such text'"):
+        show_file("mysite/settings.py", lines=("no such text", 10))
+
+
+async def test_close_is_prompt_with_many_unread_messages(server, route):
+    class Chatty(AsyncWebsocketConsumer):
+        async def connect(self):
+            await self.accept()
+            for number in range(50):
+                await self.send(text_data=str(number))
+
+    server.mount(route, Chatty)
+    client = await connect(server, f"/{route}")
+    await client.expect(lambda message: message == "49", timeout=TIMEOUT)
+    await asyncio.wait_for(client.close(), TIMEOUT / 2)
+    assert client.closed

@@ -243,6 +243,9 @@ async def _connect_one(server, path, headers, origin, open_timeout):
             # No keepalive pings of our own (the server pings, and the library answers): a cell
             # that blocks for a while must not cost its sockets, and closing leaves no task behind.
             ping_interval=None,
+            # Keep every unread message: with the default bound of 16, a socket with more unread
+            # stops reading, never sees the server's close frame, and close() waits 10 s.
+            max_queue=None,
         )
     except InvalidStatus as refused:
         response = refused.response
@@ -257,6 +260,7 @@ async def connect(
     user=None,
     cookie=None,
     origin=None,
+    headers=None,
     n=None,
     timeout=5,  # noqa: ASYNC109
 ):
@@ -265,6 +269,7 @@ async def connect(
     The Origin header is `server.origin` unless `origin` says otherwise ("" sends none).
     `cookie` is a Cookie header value, e.g. from `await login(server, name, password)`;
     `user` (a User or a username) logs in on the in-kernel server without a password.
+    `headers` adds others, e.g. {"Authorization": "Bearer ..."} as a script would send.
     `timeout` bounds the opening handshake. A refused handshake raises HandshakeRefused.
     """
     path = "/" + path.lstrip("/")
@@ -272,7 +277,10 @@ async def connect(
         if cookie is not None:
             raise TypeError("pass user= or cookie=, not both")
         cookie = _in_kernel_cookie(server, user)
-    headers = {"Cookie": cookie} if cookie else None
+    headers = dict(headers or {})
+    if cookie:
+        headers["Cookie"] = cookie
+    headers = headers or None
     origin = server.origin if origin is None else origin
     if n is None:
         return await _connect_one(server, path, headers, origin, timeout)

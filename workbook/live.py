@@ -31,7 +31,9 @@ from workbook.trace import asgi_application
 
 HOST = "127.0.0.1"
 #: Loggers of the server's stack; their records go to `server.log`, not to cell outputs.
-SERVER_LOGGERS = ("daphne", "twisted", "django", "channels", "workbook.live")
+#: The root logger ("") too: course_project's settings send every logger there, and its apps
+#: (chat.history, channels_redis, ...) log from the server thread.
+SERVER_LOGGERS = ("", "daphne", "twisted", "django", "channels", "workbook.live")
 RESTART_NEEDED = (
     "the in-kernel server was stopped, and Twisted's reactor cannot start again in the same "
     "process: restart the kernel (Kernel > Restart Kernel) to get a new server"

@@ -16,7 +16,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from workbook import COURSE_PROJECT
+from workbook import COURSE_PROJECT, REPO_ROOT
 
 _running = set()
 
@@ -112,11 +112,15 @@ def free_port():
 
 
 def project_env(**overrides):
-    """The environment a course_project process needs: settings, import path, unbuffered output."""
+    """The environment a course_project process needs: settings, import path, unbuffered output.
+
+    The import path has course_project (its apps) and the repository root (workbook, bench).
+    """
     env = dict(os.environ)
+    import_path = [str(COURSE_PROJECT), str(REPO_ROOT), env.get("PYTHONPATH")]
     env.update(
         DJANGO_SETTINGS_MODULE="mysite.settings",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(COURSE_PROJECT), env.get("PYTHONPATH")])),
+        PYTHONPATH=os.pathsep.join(filter(None, import_path)),
         PYTHONUNBUFFERED="1",
     )
     for key, value in overrides.items():
@@ -173,30 +177,33 @@ class ServerProcess(ManagedProcess):
         return manage(*args, env=self.env, check=check)
 
 
+PROJECT_APP = "mysite.asgi:application"
+
 SERVERS = {
     # Both bind port 0 themselves and print the port they got: no race for a free port.
     "daphne": (
-        ["-m", "daphne", "-b", "127.0.0.1", "-p", "0", "mysite.asgi:application"],
+        ["-m", "daphne", "-b", "127.0.0.1", "-p", "0"],
         r"Listening on TCP address 127\.0\.0\.1:(?P<port>\d+)",
     ),
     "uvicorn": (
-        ["-m", "uvicorn", "--host", "127.0.0.1", "--port", "0", "mysite.asgi:application"],
+        ["-m", "uvicorn", "--host", "127.0.0.1", "--port", "0"],
         r"Uvicorn running on http://127\.0\.0\.1:(?P<port>\d+)",
     ),
 }
 
 
-def start_server(server="daphne", *, db_path=None, env=None, timeout=30):
-    """Start course_project under `server` ("daphne" or "uvicorn") on a free port.
+def start_server(server="daphne", *, app=PROJECT_APP, db_path=None, env=None, timeout=30):
+    """Start an ASGI `app` (course_project's by default) under "daphne" or "uvicorn".
 
-    `db_path` defaults to a fresh migrated database; `env` adds settings such as REDIS_URL.
+    `db_path` defaults to a fresh migrated database; `env` adds settings such as REDIS_URL
+    (a value of None removes a variable).
     """
     if server not in SERVERS:
         raise ValueError(f"server must be one of {', '.join(SERVERS)}, not {server!r}")
     args, ready = SERVERS[server]
     db_path = db_path or temporary_database()
     process = ServerProcess(
-        [sys.executable, *args],
+        [sys.executable, *args, app],
         ready=ready,
         env=project_env(DJANGO_DB_PATH=db_path, **(env or {})),
         cwd=COURSE_PROJECT,

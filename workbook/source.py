@@ -163,6 +163,8 @@ def _whole_file(text, shown_path, language):
 def show_file(path, lines=None, language=None):
     """A file (template, script, settings...) or `lines=(first, last)` of it, highlighted.
 
+    `first` and `last` are line numbers, or text: the first line containing it (for `last`, at
+    or after `first`), so a lesson keeps showing the right lines when the file above them grows.
     The language is guessed from the extension unless given (a Pygments lexer name).
     """
     file, shown_path = resolve(path)
@@ -173,7 +175,8 @@ def show_file(path, lines=None, language=None):
     all_lines = text.splitlines()
     if isinstance(lines, range):
         lines = (lines.start, lines.stop - 1)
-    start, end = lines
+    start = _line_number(all_lines, lines[0], 1, shown_path)
+    end = _line_number(all_lines, lines[1], start, shown_path)
     end = min(end, len(all_lines))
     if not 1 <= start <= end:
         raise ValueError(
@@ -182,3 +185,13 @@ def show_file(path, lines=None, language=None):
         )
     code = "\n".join(all_lines[start - 1 : end])
     return SourceCode(code, path=shown_path, start=start, end=end, language=language)
+
+
+def _line_number(all_lines, marker, after, shown_path):
+    """`marker` itself if it is a number, else the number of the first line containing it."""
+    if isinstance(marker, int):
+        return marker
+    for number in range(after, len(all_lines) + 1):
+        if marker in all_lines[number - 1]:
+            return number
+    raise ValueError(f"no line of {shown_path} from line {after} on contains {marker!r}")

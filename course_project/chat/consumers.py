@@ -4,6 +4,7 @@ from django.utils import timezone
 from mysite.websocket import FrameError, SafeJsonWebsocketConsumer, encode
 from notifications.mentions import notify_mentions
 
+from . import history
 from .models import ANONYMOUS, Message
 from .ratelimit import TokenBucket
 from .rooms import is_valid_room_name, room_group_name
@@ -47,12 +48,16 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
         self.rate_limit = TokenBucket(settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST)
         self.max_frame_length = settings.CHAT_MAX_MESSAGE_LENGTH * 8 + 1024
 
-        # Join the group before reading history, so no message falls between the two.
+        # Join the group, then write what this process still holds and read history. From this
+        # process, a message broadcast before the join is in history and one after it arrives
+        # live (one sent at that very moment may arrive both ways). From another server process,
+        # a message still in that process's writer (see history.py) can be in neither.
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
+        await history.flush()
         recent = Message.objects.in_room(self.room_name).order_by("-created", "-id")
-        history = [message async for message in recent[: settings.CHAT_HISTORY]]
-        for message in reversed(history):
+        replay = [message async for message in recent[: settings.CHAT_HISTORY]]
+        for message in reversed(replay):
             await self.send_json(message.payload(history=True))
 
     async def disconnect(self, code):
@@ -75,12 +80,12 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
             text=text,
             created=timezone.now(),
         )
-        # Broadcast first: encode once here rather than once per receiving socket, and keep
-        # the database write and the mention lookup off the path every delivery waits on.
+        # Broadcast first, encoded once here rather than once per receiving socket; then queue
+        # the message for history (written in batches, see history.py) and look up mentions.
         await self.channel_layer.group_send(
             self.group_name, {"type": "chat.message", "text": encode(message.payload())}
         )
-        await message.asave()
+        history.store(message)
         await notify_mentions(message)
 
     async def chat_message(self, event):

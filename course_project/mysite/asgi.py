@@ -1,7 +1,8 @@
 """The ASGI entry point: HTTP goes to Django, WebSockets to Channels consumers.
 
 Run it with `python manage.py runserver` (daphne), `daphne mysite.asgi:application`
-or `uvicorn mysite.asgi:application`.
+or `uvicorn mysite.asgi:application`. Messages on named channels go to worker consumers, in
+a process of its own: `python manage.py runworker chat-transcripts` (it needs REDIS_URL).
 """
 
 import os
@@ -13,11 +14,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from accounts.middleware import TokenAuthMiddleware  # noqa: E402
-from mysite.routing import websocket_urlpatterns  # noqa: E402
+from mysite.routing import channel_routes, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -28,5 +29,8 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
+        # Only `manage.py runworker` sends "channel" scopes: a message on a named channel goes
+        # to the consumer registered for that name. Web servers never route anything here.
+        "channel": ChannelNameRouter(channel_routes),
     }
 )

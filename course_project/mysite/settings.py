@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "accounts",
     "chat",
     "notifications",
+    "transcripts",
+    "game",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +90,9 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         # Notebooks and tests point this at a file of their own, so parallel runs never share one.
         "NAME": os.environ.get("DJANGO_DB_PATH", BASE_DIR / "db.sqlite3"),
+        # Keep the connection: Channels closes "old" connections before every consumer event,
+        # and with the default of 0 that means a new SQLite connection for every chat message.
+        "CONN_MAX_AGE": None,
         "OPTIONS": {
             # WAL lets a server and `manage.py notify` write at the same time without "database
             # is locked"; IMMEDIATE takes the write lock up front instead of failing half-way.
@@ -109,7 +114,10 @@ if REDIS_URL:
                 if os.environ.get("CHANNEL_LAYER", "core") == "pubsub"
                 else "channels_redis.core.RedisChannelLayer"
             ),
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 gives up on a read after 5 s unless told otherwise, and 5 s is how long
+            # channels_redis blocks waiting for a message: every idle consumer and worker would
+            # crash. Let a blocking read finish, but never hang on a dead connection for ever.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
         }
     }
 else:

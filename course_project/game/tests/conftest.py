@@ -1,0 +1,70 @@
+"""Sockets on /ws/game/<room>/ through the full ASGI application, for players and watchers.
+
+Like the project's `websocket` fixture, plus guests: a guest is a session cookie, as the game
+page starts one.
+"""
+
+import contextlib
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client
+
+ORIGIN = b"http://127.0.0.1"
+TIMEOUT = 3
+
+
+def cookie_header(session_key):
+    return f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()
+
+
+def login_cookie(user):
+    client = Client()
+    client.force_login(user)
+    return cookie_header(client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+
+def guest_cookie_now():
+    session = SessionStore()
+    session["game_guest"] = True
+    session.save()
+    return cookie_header(session.session_key)
+
+
+@pytest.fixture
+def guest_cookie():
+    """`cookie = await guest_cookie()`: a new guest's session cookie."""
+    return sync_to_async(guest_cookie_now)
+
+
+@pytest.fixture
+async def game_socket():
+    """`socket = await game_socket(room, user=alice)` (or `cookie=...`, or neither: a watcher
+    without a session). The socket must be accepted; the state it gets on connect is read and
+    kept as `socket.initial`. Every socket is disconnected after the test."""
+    from mysite.asgi import application
+
+    sockets = contextlib.AsyncExitStack()
+
+    async def open_socket(room, *, user=None, cookie=None):
+        headers = [(b"origin", ORIGIN)]
+        if user is not None:
+            cookie = await sync_to_async(login_cookie)(user)
+        if cookie is not None:
+            headers.append((b"cookie", cookie))
+        socket = WebsocketCommunicator(application, f"/ws/game/{room}/", headers=headers)
+        connected, _ = await socket.connect(timeout=TIMEOUT)
+        sockets.push_async_callback(socket.disconnect, timeout=TIMEOUT)
+        assert connected, f"/ws/game/{room}/ refused the socket"
+        socket.initial = await socket.receive_json_from(timeout=TIMEOUT)
+        return socket
+
+    try:
+        async with sockets:
+            yield open_socket
+    finally:
+        await get_channel_layer().flush()

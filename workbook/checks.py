@@ -1,0 +1,119 @@
+"""Checks inside exercise notebooks: instant feedback that says what to try next.
+
+    async with check("the echo consumer answers with the same text"):
+        client = await connect(server, "/ws/exercise/echo/")
+        await client.send_text("hello")
+        expect_equal(await client.receive(), "hello", hint="send text_data back with self.send()")
+
+A passing check prints one line starting with "✓". A failing one raises CheckFailed, whose message
+names the check, what was expected, what happened and a hint: never a bare AssertionError.
+If the in-kernel server logged an error while the check ran (a consumer raised, perhaps a stub's
+NotImplementedError), the message ends with that error's last line, so nobody has to dig in
+`server.log` to learn why a socket closed.
+"""
+
+import contextlib
+
+from workbook.clients import HandshakeRefused, ReceiveTimeout, SocketClosed
+
+PASSED = "✓"
+
+
+class CheckFailed(AssertionError):
+    """A check in an exercise did not pass; the message tells the learner what to try."""
+
+    def __init__(self, name, problem, hint=""):
+        self.name = name
+        self.problem = problem
+        self.hint = hint
+        lines = [f"✗ {name}", f"  {problem}"]
+        if hint:
+            lines.append(f"  Hint: {hint}")
+        super().__init__("\n".join(lines))
+
+
+class Mismatch(AssertionError):
+    """Raised by expect_* inside a check; the check turns it into CheckFailed."""
+
+    def __init__(self, problem, hint=""):
+        self.problem = problem
+        self.hint = hint
+        super().__init__(problem)
+
+
+def expect(condition, problem, hint=""):
+    if not condition:
+        raise Mismatch(problem, hint)
+
+
+def expect_equal(actual, expected, hint="", what="got"):
+    if actual != expected:
+        raise Mismatch(f"expected {expected!r}, {what} {actual!r}", hint)
+
+
+class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextManager):
+    """A named check, usable with `with` or `async with`.
+
+    Failures of the usual kinds become CheckFailed with a hint: an unwritten stub
+    (NotImplementedError), a mismatch, a timeout waiting for a message, a refused handshake.
+    """
+
+    def __init__(self, name, hint=""):
+        self.name = name
+        self.hint = hint
+        self._log_before = []
+
+    def __enter__(self):
+        self._log_before = list(_server_log_lines())
+        return self
+
+    async def __aenter__(self):
+        return self.__enter__()
+
+    def __exit__(self, kind, error, traceback):
+        if error is None:
+            print(f"{PASSED} {self.name}")
+            return False
+        failure = self.failure(error)
+        logged = self.server_error()
+        if logged and logged not in failure.problem:
+            failure = CheckFailed(
+                failure.name, f"{failure.problem}\n  The server logged: {logged}", failure.hint
+            )
+        raise failure from None
+
+    def server_error(self):
+        """The last line of the newest error the in-kernel server logged during the check."""
+        before = {id(line) for line in self._log_before}  # the list keeps those ids alive
+        errors = [
+            line
+            for line in _server_log_lines()
+            if id(line) not in before and line.startswith(("ERROR", "CRITICAL"))
+        ]
+        if not errors:
+            return ""
+        return errors[-1].strip().splitlines()[-1].strip()
+
+    async def __aexit__(self, kind, error, traceback):
+        return self.__exit__(kind, error, traceback)
+
+    def failure(self, error):
+        if isinstance(error, CheckFailed):
+            return error
+        if isinstance(error, NotImplementedError):
+            return CheckFailed(
+                self.name, f"not written yet: {error or 'the stub still raises'}", self.hint
+            )
+        if isinstance(error, Mismatch):
+            return CheckFailed(self.name, error.problem, error.hint or self.hint)
+        if isinstance(error, ReceiveTimeout | SocketClosed | HandshakeRefused):
+            return CheckFailed(self.name, str(error), self.hint)
+        return CheckFailed(self.name, f"{type(error).__name__}: {error}", self.hint)
+
+
+def _server_log_lines():
+    """The in-kernel server's log lines, if that server was started (never starts it)."""
+    from workbook import live
+
+    server = live._server
+    return list(server.log.lines) if server is not None else []
