@@ -33,9 +33,12 @@ class CheckResult:
 
     @property
     def hint(self):
-        """The failure's first "Hint:" line, else its first line."""
+        """Which check failed (its "✗ name" line) and its "Hint:" line, else its first line."""
         lines = [line.strip() for line in self.message.splitlines() if line.strip()]
+        names = [line.split("✗", 1)[1].strip() for line in lines if "✗" in line]
         hints = [line for line in lines if line.startswith("Hint:")]
+        if names and hints:
+            return f"{names[0]}: {hints[0]}"
         return (hints or lines or [""])[0]
 
 

@@ -383,17 +383,6 @@ async def test_two_simultaneous_moves_never_both_apply(game_socket, players, ali
         assert await socket.receive_nothing()
 
 
-async def test_both_players_moving_at_once_apply_at_most_one_move(players, room_name):
-    x, o = players
-
-    await asyncio.gather(x.send_json_to({"move": 0}), o.send_json_to({"move": 1}))
-
-    assert await error(o) == "it is X's turn"
-    assert (await state(o))["board"][0] == "X"
-    assert (await state(x))["turn"] == "O"
-    assert await stored_board(room_name) == "X" + " " * 8
-
-
 async def test_other_rooms_see_nothing(game_socket, players, room_name):
     x, o = players
     elsewhere = await game_socket(f"{room_name}-other")
