@@ -35,8 +35,11 @@ $(STAMP): requirements.txt requirements-test.txt pyproject.toml
 
 venv: $(STAMP)
 
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" notebooks/index.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ROOT) notebooks/index.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
