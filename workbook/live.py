@@ -27,9 +27,9 @@ import tempfile
 import threading
 from pathlib import Path
 
+from workbook.processes import ServerAddress
 from workbook.trace import asgi_application
 
-HOST = "127.0.0.1"
 #: Loggers of the server's stack; their records go to `server.log`, not to cell outputs.
 #: The root logger ("") too: course_project's settings send every logger there, and its apps
 #: (chat.history, channels_redis, ...) log from the server thread.
@@ -214,14 +214,12 @@ class MountTable:
         return await self.application(scope, receive, send)
 
 
-class LiveServer:
+class LiveServer(ServerAddress):
     """The one daphne server of this process, on a free 127.0.0.1 port, in a daemon thread.
 
-    Same interface as workbook.processes.ServerProcess (`port`, `origin`, `url()`, `ws_url()`),
-    so clients and lessons work against either.
+    Its addresses (`origin`, `url()`, `ws_url()`) come from ServerAddress, as a ServerProcess's
+    do, so clients and lessons work against either.
     """
-
-    host = HOST
 
     def __init__(self, db_path):
         self.db_path = db_path
@@ -328,19 +326,6 @@ class LiveServer:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
-
-    # Addresses, as on workbook.processes.ServerProcess.
-
-    @property
-    def origin(self):
-        """The Origin header a browser on this server's pages would send."""
-        return f"http://{self.host}:{self.port}"
-
-    def url(self, path="/"):
-        return f"{self.origin}/{path.lstrip('/')}"
-
-    def ws_url(self, path):
-        return f"ws://{self.host}:{self.port}/{path.lstrip('/')}"
 
     @property
     def running(self):

@@ -152,14 +152,10 @@ def temporary_database():
     return path
 
 
-class ServerProcess(ManagedProcess):
-    """course_project served by daphne or uvicorn in a process of its own."""
+class ServerAddress:
+    """The addresses of a server on `host` and `port`: the in-kernel one and processes alike."""
 
     host = "127.0.0.1"
-
-    @property
-    def port(self):
-        return int(self.ready_match.group("port"))
 
     @property
     def origin(self):
@@ -167,10 +163,18 @@ class ServerProcess(ManagedProcess):
         return f"http://{self.host}:{self.port}"
 
     def url(self, path="/"):
-        return f"{self.origin}{path}"
+        return f"{self.origin}/{path.lstrip('/')}"
 
     def ws_url(self, path):
-        return f"ws://{self.host}:{self.port}{path}"
+        return f"ws://{self.host}:{self.port}/{path.lstrip('/')}"
+
+
+class ServerProcess(ServerAddress, ManagedProcess):
+    """course_project served by daphne or uvicorn in a process of its own."""
+
+    @property
+    def port(self):
+        return int(self.ready_match.group("port"))
 
     def manage(self, *args, check=True):
         """Run a management command against this server's database and settings."""
