@@ -51,8 +51,10 @@ def browser():
     """The system Chromium, driven by Playwright (which never downloads a browser of its own)."""
     executable = chromium_path()
     require(executable, CHROMIUM_MISSING)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() has a limit of its own (5 s by default), short for a loaded 2-core machine.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser

@@ -31,6 +31,7 @@ function connect() {
     status.textContent = "";
     retryDelay = 1000;
     log.replaceChildren(); // history is sent again on every (re)connect
+    log.dataset.connected = "true"; // what sendMessage() needs; tests wait for it too
   });
   socket.addEventListener("message", (event) => {
     const data = JSON.parse(event.data);
@@ -42,6 +43,7 @@ function connect() {
     }
   });
   socket.addEventListener("close", () => {
+    log.dataset.connected = "false";
     status.textContent = `Disconnected; retrying in ${retryDelay / 1000} s.`;
     setTimeout(connect, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 30000);
