@@ -28,6 +28,13 @@ def test_solution_pairs_with_a_lesson_and_has_checks(solution):
     notebook = nbformat.read(solution, as_version=4)
     assert len(exercises.check_cells(notebook)) >= 2, "at least two checks per exercise"
     assert any(exercises.has_solution(cell.source) for cell in notebook.cells)
+    # A check cell without the tag would be neither counted by `make check` nor proven to fail.
+    untagged = [
+        index
+        for index, cell in enumerate(notebook.cells)
+        if "with check(" in cell.source and index not in exercises.check_cells(notebook)
+    ]
+    assert not untagged, f"cells {untagged} run check() without the {exercises.CHECK_TAG} tag"
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)

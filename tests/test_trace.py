@@ -1,11 +1,15 @@
 """The ASGI tracer, on small raw apps called directly: no server, no network."""
 
 import asyncio
+import importlib
 
 import pytest
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.testing import WebsocketCommunicator
 from IPython.core.formatters import DisplayFormatter
 
-from workbook import Tracer
+from workbook import Tracer, database_trips
+from workbook.trace import TRIP_MODULES
 
 
 async def hello_app(scope, receive, send):
@@ -207,3 +211,30 @@ async def test_consumer_classes_are_wrapped_with_as_asgi():
     assert tracer.name == "Accepting"
     with pytest.raises(TypeError, match="without as_asgi"):
         Tracer(dict)
+
+
+class Echo(AsyncWebsocketConsumer):
+    async def receive(self, text_data=None, bytes_data=None):
+        await self.send(text_data=text_data)
+
+
+async def test_database_trips_counts_every_trip_channels_makes_and_puts_channels_back(monkeypatch):
+    async def no_database():
+        pass
+
+    # The real close_old_connections() would need pytest-django's database access.
+    for module in TRIP_MODULES:
+        monkeypatch.setattr(f"{module}.aclose_old_connections", no_database)
+    communicator = WebsocketCommunicator(Echo.as_asgi(), "/")
+    with database_trips() as trips:
+        connected, _ = await communicator.connect(timeout=5)
+        assert connected
+        await communicator.send_to(text_data="hello")
+        assert await communicator.receive_from(timeout=5) == "hello"
+        assert trips.count == 2  # websocket.connect, websocket.receive
+        await communicator.disconnect(timeout=5)
+        assert trips.count == 4  # and two for websocket.disconnect: before and after disconnect()
+    assert repr(trips) == "<4 trips to the database thread>"
+
+    for module in TRIP_MODULES:
+        assert importlib.import_module(module).aclose_old_connections is no_database

@@ -32,7 +32,7 @@ from workbook.live import (  # noqa: E402
     login_cookie,
 )
 from workbook.source import show_file, show_source  # noqa: E402
-from workbook.trace import Tracer  # noqa: E402
+from workbook.trace import Tracer, database_trips  # noqa: E402
 
 __all__ = [
     "COURSE_PROJECT",
@@ -48,6 +48,7 @@ __all__ = [
     "close_all",
     "connect",
     "create_user",
+    "database_trips",
     "live_server",
     "login",
     "login_cookie",

@@ -12,14 +12,20 @@ server), so a lesson can show the protocol as a table or a sequence diagram:
 
 The text forms are deterministic for the same conversation (no times, ports, ids; long bodies cut
 short), because the plain-text output is what nbval compares.
+
+`database_trips()` counts another thing a lesson cannot see from outside: how often consumers
+stop at Django's database thread before handling an event.
 """
 
 import collections
+import contextlib
 import html
+import importlib
 import itertools
 import re
 import threading
 from dataclasses import dataclass
+from unittest import mock
 
 from IPython.display import Markdown
 
@@ -284,3 +290,48 @@ class SequenceDiagram(Markdown):
 
     def __repr__(self):
         return self.mermaid
+
+
+class DatabaseTrips:
+    """How many times consumers went to the database thread; see database_trips()."""
+
+    count = 0
+
+    def __repr__(self):
+        return f"<{self.count} trips to the database thread>"
+
+
+#: Channels modules that call aclose_old_connections(): before every handler (consumer), and
+#: once more after a WebSocket disconnect or an HTTP response (generic).
+TRIP_MODULES = ("channels.consumer", "channels.generic.websocket", "channels.generic.http")
+
+
+@contextlib.contextmanager
+def database_trips():
+    """Counts the calls Channels makes to close_old_connections() around consumer handlers.
+
+    Each is a trip to the one thread that runs a process's sync database work. Counts consumers
+    in this process only (the in-kernel server), while the `with` block lasts:
+
+        with database_trips() as trips:
+            ...  # send a message, receive it everywhere
+        trips.count
+    """
+    trips = DatabaseTrips()
+    with contextlib.ExitStack() as stack:
+        for name in TRIP_MODULES:
+            module = importlib.import_module(name)
+            stack.enter_context(
+                mock.patch.object(module, "aclose_old_connections", _counted(trips, module))
+            )
+        yield trips
+
+
+def _counted(trips, module):
+    real = module.aclose_old_connections
+
+    async def counted():
+        trips.count += 1  # always on the server's event loop: no lock needed
+        await real()
+
+    return counted

@@ -36,6 +36,25 @@ async def test_message_reaches_every_socket_in_the_room_sender_included(websocke
         assert datetime.fromisoformat(payload["timestamp"]).tzinfo is not None
 
 
+async def test_deliveries_skip_the_database_thread(websocket, room_name, monkeypatch):
+    # Channels calls close_old_connections() in the database thread before every handler;
+    # ChatConsumer.dispatch() skips that for chat.message events, which never use the database.
+    trips = []
+
+    async def count_trip():
+        trips.append(1)
+
+    monkeypatch.setattr("channels.consumer.aclose_old_connections", count_trip)
+    sockets = [await websocket(chat_path(room_name)) for _ in range(3)]
+    trips.clear()
+
+    await sockets[0].send_json_to({"message": "hello"})
+    for socket in sockets:
+        assert (await socket.receive_json_from(timeout=TIMEOUT))["message"] == "hello"
+
+    assert len(trips) == 1  # for the sender's frame; none for the three deliveries
+
+
 async def test_other_rooms_receive_nothing(websocket, room_name):
     sender = await websocket(chat_path(room_name))
     elsewhere = await websocket(chat_path(f"{room_name}-other"))
