@@ -234,7 +234,30 @@ async def test_database_trips_counts_every_trip_channels_makes_and_puts_channels
         assert trips.count == 2  # websocket.connect, websocket.receive
         await communicator.disconnect(timeout=5)
         assert trips.count == 4  # and two for websocket.disconnect: before and after disconnect()
-    assert repr(trips) == "<4 trips to the database thread>"
+    assert repr(trips) == "<4 trips to the database thread: {'Echo': 4}>"
 
     for module in TRIP_MODULES:
         assert importlib.import_module(module).aclose_old_connections is no_database
+
+
+class Shout(Echo):
+    async def receive(self, text_data=None, bytes_data=None):
+        await self.send(text_data=text_data.upper())
+
+
+async def test_database_trips_of_one_consumer_class_leave_other_consumers_out(monkeypatch):
+    async def no_database():
+        pass
+
+    for module in TRIP_MODULES:
+        monkeypatch.setattr(f"{module}.aclose_old_connections", no_database)
+    echo = WebsocketCommunicator(Echo.as_asgi(), "/")
+    shout = WebsocketCommunicator(Shout.as_asgi(), "/")
+    with database_trips(Shout) as trips:
+        for communicator in (echo, shout):
+            connected, _ = await communicator.connect(timeout=5)
+            assert connected
+            await communicator.send_to(text_data="hello")
+            await communicator.receive_from(timeout=5)
+            await communicator.disconnect(timeout=5)
+    assert trips.by_consumer == {"Shout": 4}

@@ -21,6 +21,7 @@ import collections
 import contextlib
 import html
 import importlib
+import inspect
 import itertools
 import re
 import threading
@@ -293,12 +294,17 @@ class SequenceDiagram(Markdown):
 
 
 class DatabaseTrips:
-    """How many times consumers went to the database thread; see database_trips()."""
+    """Trips to the database thread, per consumer class; see database_trips()."""
 
-    count = 0
+    def __init__(self):
+        self.by_consumer = collections.Counter()
+
+    @property
+    def count(self):
+        return sum(self.by_consumer.values())
 
     def __repr__(self):
-        return f"<{self.count} trips to the database thread>"
+        return f"<{self.count} trips to the database thread: {dict(self.by_consumer)}>"
 
 
 #: Channels modules that call aclose_old_connections(): before every handler (consumer), and
@@ -307,13 +313,14 @@ TRIP_MODULES = ("channels.consumer", "channels.generic.websocket", "channels.gen
 
 
 @contextlib.contextmanager
-def database_trips():
+def database_trips(consumer=None):
     """Counts the calls Channels makes to close_old_connections() around consumer handlers.
 
     Each is a trip to the one thread that runs a process's sync database work. Counts consumers
-    in this process only (the in-kernel server), while the `with` block lasts:
+    in this process (the in-kernel server) while the `with` block lasts; with `consumer` (a
+    class), only instances of it, so sockets that other cells are still closing do not count:
 
-        with database_trips() as trips:
+        with database_trips(ChatConsumer) as trips:
             ...  # send a message, receive it everywhere
         trips.count
     """
@@ -321,17 +328,18 @@ def database_trips():
     with contextlib.ExitStack() as stack:
         for name in TRIP_MODULES:
             module = importlib.import_module(name)
-            stack.enter_context(
-                mock.patch.object(module, "aclose_old_connections", _counted(trips, module))
-            )
+            counted = _counted(trips, module.aclose_old_connections, consumer)
+            stack.enter_context(mock.patch.object(module, "aclose_old_connections", counted))
         yield trips
 
 
-def _counted(trips, module):
-    real = module.aclose_old_connections
-
+def _counted(trips, real, consumer):
     async def counted():
-        trips.count += 1  # always on the server's event loop: no lock needed
+        # Channels calls this from a consumer method (dispatch, websocket_disconnect): the
+        # caller's `self` says which consumer made the trip.
+        caller = inspect.currentframe().f_back.f_locals.get("self")
+        if consumer is None or isinstance(caller, consumer):
+            trips.by_consumer[type(caller).__name__] += 1  # on the server's loop: no lock
         await real()
 
     return counted
