@@ -3,11 +3,18 @@
 Channels' AsyncJsonWebsocketConsumer lets invalid JSON or a binary frame raise, which drops the
 connection: one bad frame from one client costs that user their socket. Here every frame is
 decoded and checked in one place, and a bad one gets `{"error": ...}` back; the socket lives on.
+A frame sent to a socket that has just closed is dropped, not raised: see send().
 """
 
+import contextlib
 import json
 
+from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
+
+# What a server raises when a consumer sends on a socket that has already closed: the ASGI spec
+# asks for an OSError subclass (uvicorn's ClientDisconnected); daphne lets autobahn's through.
+SOCKET_GONE = (OSError, Disconnected)
 
 
 class FrameError(ValueError):
@@ -57,3 +64,11 @@ class SafeJsonWebsocketConsumer(AsyncWebsocketConsumer):
 
     async def send_error(self, message):
         await self.send_json({"error": message})
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        """Send a frame; a socket that has just closed gets nothing, and the consumer lives on."""
+        # A broadcast can reach a consumer after its client has gone but before the
+        # websocket.disconnect queued behind it. Raising here would end the consumer without
+        # running disconnect(), so it would never leave its groups.
+        with contextlib.suppress(SOCKET_GONE):
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
