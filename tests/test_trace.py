@@ -218,13 +218,25 @@ class Echo(AsyncWebsocketConsumer):
         await self.send(text_data=text_data)
 
 
-async def test_database_trips_counts_every_trip_channels_makes_and_puts_channels_back(monkeypatch):
-    async def no_database():
-        pass
+class Shout(Echo):
+    async def receive(self, text_data=None, bytes_data=None):
+        await self.send(text_data=text_data.upper())
 
-    # The real close_old_connections() would need pytest-django's database access.
+
+async def no_database():
+    pass
+
+
+@pytest.fixture
+def without_database(monkeypatch):
+    """Channels' trips lead nowhere: the real close_old_connections() needs database access."""
     for module in TRIP_MODULES:
         monkeypatch.setattr(f"{module}.aclose_old_connections", no_database)
+
+
+async def test_database_trips_counts_every_trip_channels_makes_and_puts_channels_back(
+    without_database,
+):
     communicator = WebsocketCommunicator(Echo.as_asgi(), "/")
     with database_trips() as trips:
         connected, _ = await communicator.connect(timeout=5)
@@ -240,21 +252,10 @@ async def test_database_trips_counts_every_trip_channels_makes_and_puts_channels
         assert importlib.import_module(module).aclose_old_connections is no_database
 
 
-class Shout(Echo):
-    async def receive(self, text_data=None, bytes_data=None):
-        await self.send(text_data=text_data.upper())
-
-
-async def test_database_trips_of_one_consumer_class_leave_other_consumers_out(monkeypatch):
-    async def no_database():
-        pass
-
-    for module in TRIP_MODULES:
-        monkeypatch.setattr(f"{module}.aclose_old_connections", no_database)
-    echo = WebsocketCommunicator(Echo.as_asgi(), "/")
-    shout = WebsocketCommunicator(Shout.as_asgi(), "/")
+async def test_database_trips_of_one_consumer_class_leave_other_consumers_out(without_database):
     with database_trips(Shout) as trips:
-        for communicator in (echo, shout):
+        for consumer in (Echo, Shout):
+            communicator = WebsocketCommunicator(consumer.as_asgi(), "/")
             connected, _ = await communicator.connect(timeout=5)
             assert connected
             await communicator.send_to(text_data="hello")
