@@ -12,7 +12,7 @@ JOBS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 120
 
-.PHONY: help venv lab test test-fast lint format serve demo bench exercises check grade clean
+.PHONY: help venv lab test test-fast lint format serve demo bench bench-grading exercises check grade clean
 
 help:
 	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run)"
@@ -21,6 +21,7 @@ help:
 	@echo "make serve      run the chat on http://127.0.0.1:8000 (daphne via runserver)"
 	@echo "make demo       create the demo users alice, bob and carol"
 	@echo "make bench      run the fan-out and connection benchmarks"
+	@echo "make bench-grading   time the grading of a made-up class (40 students x 15 exercises)"
 	@echo "make check      run your exercises and show which checks pass (EX=05 for one)"
 	@echo "make grade DIR=submissions   grade a class: one folder per student (ROSTER=file)"
 	@echo "make exercises  regenerate exercises/ from solutions/ (course authors)"
@@ -66,6 +67,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Not part of make test: it grades 600 notebooks (BENCH_ARGS="--students 10 --jobs 4").
+bench-grading: $(STAMP)
+	$(BIN)/python -m tools.grading.benchmark $(BENCH_ARGS)
 
 exercises: $(STAMP)
 	$(BIN)/python -m tools.exercises

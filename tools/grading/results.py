@@ -50,6 +50,7 @@ class ExerciseResult:
     sha256: str = ""  # of the submitted file: --resume grades it again when it changed
     seconds: float = 0.0
     kernel_seconds: float | None = None
+    cpu_seconds: float = 0.0
     sandboxed: bool = False
 
     @property
@@ -138,6 +139,7 @@ def evaluate(student, exercise, assembly, run, limits):
         errors=errors,
         seconds=round(run.seconds, 2),
         kernel_seconds=run.kernel_seconds,
+        cpu_seconds=run.cpu_seconds,
         sandboxed=run.sandboxed,
     )
     timed_out = next(

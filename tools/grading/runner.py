@@ -31,7 +31,7 @@ from workbook.checks import RESULT_MIME, RESULTS_ENV
 LINE_LIMIT = 256 * 1024  # bytes in one event line; longer lines are dropped
 EVENTS_LIMIT = 10_000  # events kept per run
 TAIL_LIMIT = 16 * 1024  # bytes kept of the worker's own output, for a crash report
-WATCH_INTERVAL = 0.1  # seconds between looks at the process tree
+WATCH_INTERVAL = 0.25  # seconds between looks at the process tree (a /proc scan each)
 # The variables a notebook may see; nothing else of the grader's environment (tokens!) goes in.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 RUN_MARK = "WORKBOOK_GRADING_RUN"  # finds a run's stray processes when there is no sandbox
@@ -57,6 +57,7 @@ class Run:
     stopped_in: int | None = None  # the cell that was running then
     seconds: float = 0.0
     kernel_seconds: float | None = None  # until the first cell started: the kernel's start
+    cpu_seconds: float = 0.0
     sandboxed: bool = False
     log: str = ""  # the tail of the worker's own output, when something went wrong
 
@@ -68,6 +69,7 @@ class _Events(threading.Thread):
         super().__init__(daemon=True)
         self.fd = fd
         self.events = []
+        self.ended = threading.Event()  # the worker said it is done, or its end of the pipe closed
 
     def run(self):
         pending = b""
@@ -79,6 +81,9 @@ class _Events(threading.Thread):
                     pending = b""
                 for line in lines:
                     self.take(line)
+                if _ended(self.events):
+                    self.ended.set()
+        self.ended.set()
 
     def take(self, line):
         if len(line) > LINE_LIMIT or len(self.events) >= EVENTS_LIMIT:
@@ -134,6 +139,16 @@ def _usage(processes):
         with contextlib.suppress(psutil.Error):
             memory += process.memory_info().rss
     return memory // (1024 * 1024)
+
+
+def _cpu(processes):
+    """CPU seconds the notebook's processes used (those still running at the end)."""
+    total = 0.0
+    for process in set(processes):
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
+    return round(total, 2)
 
 
 def _strays(mark):
@@ -229,10 +244,11 @@ def _watch(process, events, limits, result, began, mark, sandboxed):
     deadline = began + limits.notebook
     processes = [root]
     while True:
+        events.ended.wait(WATCH_INTERVAL)
         if _ended(events.events):
             break
         if process.poll() is not None:
-            time.sleep(WATCH_INTERVAL)  # let the reader take the last lines
+            events.join(timeout=1)  # let the reader take the last lines
             if not _ended(events.events):
                 result.stopped = "killed"
             break
@@ -246,8 +262,9 @@ def _watch(process, events, limits, result, began, mark, sandboxed):
         if time.monotonic() > deadline:
             result.stopped = "timeout"
             break
-        time.sleep(WATCH_INTERVAL)
-    _kill(root, pgid, _tree(root) + processes, mark, sandboxed)
+    processes = _tree(root) + processes
+    result.cpu_seconds = _cpu(processes)
+    _kill(root, pgid, processes, mark, sandboxed)
 
 
 def _ended(events):
