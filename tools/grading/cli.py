@@ -101,6 +101,9 @@ def parser():
     check.add_argument("--due", metavar="FILE", help="check the exercises this file lists")
     check.add_argument("--strict", action="store_true", help="exit 1 when a check fails (CI)")
     check.add_argument("--summary", metavar="FILE", help="append the feedback as Markdown here")
+    check.add_argument(
+        "--classroom", metavar="FILE", help="write the points for GitHub Classroom's reporter here"
+    )
     _limits(check)
     grade = commands.add_parser("grade", help="grade a folder of student folders")
     grade.add_argument("folder", help="one sub-folder per student")
@@ -138,7 +141,9 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         if args.command == "check":
-            return learner.check(args.exercise, _options(args), args.due, args.strict, args.summary)
+            return learner.check(
+                args.exercise, _options(args), args.due, args.strict, args.summary, args.classroom
+            )
         roster = classlist.read_roster(args.roster) if args.roster else None
         exercises = _exercises(args)
         if args.command == "report":

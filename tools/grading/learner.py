@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tools.exercises import EXERCISES, SOLUTIONS
 from tools.grading import classlist, feedback, grader, submission
+from tools.grading import classroom as classroom_module
 from tools.grading import exercise as exercise_module
 
 
@@ -115,11 +116,12 @@ def next_step(pairs):
     return f"{count}. All done: every check passes."
 
 
-def check(words, options, due=None, strict=False, summary=None, out=print):
+def check(words, options, due=None, strict=False, summary=None, classroom=None, out=print):
     """Run the selected exercises; print a block per exercise as soon as it (and every one before
     it) is done, then one line saying what to do next. Returns the exit status.
 
-    `summary`: a file to append the feedback to, as Markdown (a CI job's summary)."""
+    `summary`: a file to append the feedback to, as Markdown (a CI job's summary).
+    `classroom`: a file to write the points to, as GitHub Classroom's reporter reads them."""
     names = select(words or (read_due(due) if due else []), available())
     width = min(shutil.get_terminal_size((100, 20)).columns, 100) - 2
     pairs = []
@@ -138,5 +140,7 @@ def check(words, options, due=None, strict=False, summary=None, out=print):
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(feedback.markdown(student, exercises, results, stamp) + "\n")
             handle.write(next_step(pairs) + "\n")
+    if classroom:
+        Path(classroom).write_text(classroom_module.payload(pairs) + "\n", encoding="utf-8")
     failing = any(not check.passed for _, result in pairs for check in result.checks)
     return 1 if strict and failing else 0
