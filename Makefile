@@ -12,12 +12,13 @@ JOBS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 120
 
-.PHONY: help venv lab test test-fast lint format serve demo bench bench-grading exercises check grade clean
+.PHONY: help venv lab test test-fast test-nbgrader lint format serve demo bench bench-grading exercises check grade clean
 
 help:
 	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run)"
 	@echo "make test       lint + every test + every lesson under nbval"
 	@echo "make test-fast  the quick set while editing: no browser, Redis or notebooks"
+	@echo "make test-nbgrader   nbgrader's own autograde on a generated exercise (own venv)"
 	@echo "make serve      run the chat on http://127.0.0.1:8000 (daphne via runserver)"
 	@echo "make demo       create the demo users alice, bob and carol"
 	@echo "make bench      run the fan-out and connection benchmarks"
@@ -51,11 +52,22 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 test: lint
-	$(PYTEST) course_project tests notebooks $(NBVAL)
+	$(PYTEST) -m "not nbgrader" course_project tests notebooks $(NBVAL)
 	$(PYTEST) solutions --nbval-lax --nbval-current-env --nbval-cell-timeout 120
 
 test-fast: $(STAMP)
-	$(PYTEST) -m "not browser and not redis" course_project tests
+	$(PYTEST) -m "not browser and not redis and not nbgrader" course_project tests
+
+# nbgrader pulls in Notebook, SQLAlchemy and Alembic: it gets a venv of its own, never .venv.
+NBGRADER_VENV := .venv-nbgrader
+$(NBGRADER_VENV)/.installed:
+	test -x $(NBGRADER_VENV)/bin/python || $(PYTHON) -m venv $(NBGRADER_VENV)
+	$(NBGRADER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(NBGRADER_VENV)/bin/python -m pip install --quiet "nbgrader>=0.9.6,<0.10"
+	touch $@
+
+test-nbgrader: $(STAMP) $(NBGRADER_VENV)/.installed
+	NBGRADER=$(NBGRADER_VENV)/bin/nbgrader $(BIN)/python -m pytest -m nbgrader tests/test_nbgrader.py
 
 serve: $(STAMP)
 	$(MANAGE) migrate --verbosity 0
@@ -85,4 +97,4 @@ grade: $(STAMP)
 	$(BIN)/python -m tools.grading grade "$(DIR)" $(if $(ROSTER),--roster "$(ROSTER)") $(GRADE_ARGS)
 
 clean:
-	rm -rf $(VENV) course_project/staticfiles bench/results
+	rm -rf $(VENV) $(NBGRADER_VENV) course_project/staticfiles bench/results

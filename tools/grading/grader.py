@@ -60,9 +60,13 @@ def grade_submission(student, exercise, data, options, hide=(), file=""):
     except submission.NotANotebook as error:
         return unresolved(student, exercise, "not a notebook", str(error), **extra)
     assembly = submission.assemble(exercise, parsed)
-    run = runner.run(
-        assembly.notebook, exercise.filename, options.limits, hide, options.use_sandbox
-    )
+    try:
+        run = runner.run(
+            assembly.notebook, exercise.filename, options.limits, hide, options.use_sandbox
+        )
+    except OSError as error:  # the machine's trouble (no disk space, no processes), not theirs
+        reason = f"the grader could not run it: {error}; grade it again with --resume"
+        return unresolved(student, exercise, "not run", reason, **extra)
     result = evaluate(student, exercise, assembly, run, options.limits)
     result.file, result.sha256 = extra["file"], extra["sha256"]
     return result
@@ -162,7 +166,8 @@ def grade_class(class_folder, out, exercises, roster=None, options=None, progres
     for student, exercise, data, file in plan:
         saved = results.get((student.name, exercise.name))
         digest = submission.fingerprint(data) if isinstance(data, bytes) else ""
-        if saved is None or saved.sha256 != digest or saved.file != file:
+        stale = saved is None or saved.status == "not run"
+        if stale or saved.sha256 != digest or saved.file != file:
             todo.append((student, exercise, data, file))
             results.pop((student.name, exercise.name), None)
     session = _Session(out, students, exercises, results, progress, len(todo))

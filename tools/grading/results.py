@@ -39,7 +39,7 @@ class ExerciseResult:
     exercise: str  # "02-first-consumer"
     title: str
     possible: float
-    status: str  # "graded", "not submitted", "not a notebook"
+    status: str  # "graded", "not submitted", "not a notebook", "not run"
     reason: str = ""  # the first thing to fix, or why it could not be graded
     trouble: str = ""  # a limit, a crash or a broken file: what the instructor may want to see
     checks: list = field(default_factory=list)
@@ -76,7 +76,7 @@ def unresolved(student, exercise, status, reason, **extra):
     checks = [
         CheckResult(c.name, c.section, c.points, c.hidden, False, reason) for c in exercise.checks
     ]
-    trouble = reason if status == "not a notebook" else ""
+    trouble = reason if status in ("not a notebook", "not run") else ""
     return ExerciseResult(
         student,
         exercise.name,

@@ -176,13 +176,18 @@ def _kill(root, pgid, processes, mark, sandboxed):
 
 
 def _remove(folder):
+    """Remove a run's folder, even where the notebook took away its own permissions."""
+
     def unlock(function, path, _error):
         with contextlib.suppress(OSError):
             os.chmod(os.path.dirname(path), 0o700)
             os.chmod(path, 0o700)
             function(path)
 
-    shutil.rmtree(folder, onerror=unlock)
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(folder, onexc=unlock)
+    else:
+        shutil.rmtree(folder, onerror=unlock)
 
 
 def run(notebook, filename, limits=Limits(), hide=(), use_sandbox=True):
@@ -219,6 +224,9 @@ def run(notebook, filename, limits=Limits(), hide=(), use_sandbox=True):
                 pass_fds=(write_fd,),
                 start_new_session=True,
             )
+        except OSError:
+            os.close(read_fd)
+            raise
         finally:
             os.close(write_fd)
         events, tail = _Events(read_fd), _Tail(process.stdout)
