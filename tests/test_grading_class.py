@@ -39,7 +39,9 @@ CHECKS = {
 HIDDEN = (
     'with check("double(-3) is -6", hint="negative numbers too"):\n    expect_equal(double(-3), -6)'
 )
-LIMITS = runner.Limits(cell=4, notebook=45, memory_mb=700, processes=60)
+# A cell limit well above what a tiny cell needs on a loaded machine (importing the workbook can
+# take seconds there), so only the looping cells reach it.
+LIMITS = runner.Limits(cell=10, notebook=90, memory_mb=700, processes=60, disk_mb=100)
 
 
 def cell(kind, source, cell_id, tags=()):
@@ -114,6 +116,11 @@ FORK_LOOP = """import os
 for _ in range(300):
     if os.fork() == 0:
         os.execv("/bin/sleep", ["sleep", "60"])
+"""
+DISK_HOG = """import os
+for number in range(30):
+    with open(f"/dev/shm/hog-{number}", "wb") as hog:
+        hog.write(os.urandom(5 * 1024 * 1024))
 """
 MEMORY_HOG = """import time
 hoard = []
@@ -201,11 +208,11 @@ def build_class(folder, out, handed_out, with_sandbox):
 
     looping = replace(solved(fresh()), "task-2", "while True:\n    pass")
     write(folder / "ivy", name, looping)
-    expected["ivy"] = (4, "timed out in task 2 after 4 s")
+    expected["ivy"] = (4, "timed out in task 2 after 10 s")
 
     stubborn = replace(solved(fresh()), "task-2", STUBBORN_LOOP)
     write(folder / "jay", name, stubborn)
-    expected["jay"] = (4, "timed out in task 2 after 4 s and did not stop when interrupted")
+    expected["jay"] = (4, "timed out in task 2 after 10 s and did not stop when interrupted")
 
     exiting = replace(solved(fresh()), "task-2", "import os\nos._exit(3)")
     write(folder / "kim", name, exiting)
@@ -249,6 +256,8 @@ def build_class(folder, out, handed_out, with_sandbox):
         expected["una"] = (4, "started more than 60 processes in task 2")
         write(folder / "vic", name, replace(solved(fresh()), "task-2", MEMORY_HOG))
         expected["vic"] = (4, "used more than 700 MB of memory in task 2")
+        write(folder / "wes", name, replace(solved(fresh()), "task-2", DISK_HOG))
+        expected["wes"] = (4, "wrote more than 100 MB (or 20000 files) in task 2")
 
     (folder / ".git").mkdir()
     (folder / ".git" / "01-tiny.ipynb").write_text("{}")

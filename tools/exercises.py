@@ -33,7 +33,7 @@ Cells keep their ids from the solution, so the grader can find each task in a st
 - a cell holding a solution block is a task cell, tagged `workbook-task` in the exercise: the only
   cells the grader takes from a submission;
 - a cell tagged `workbook-check` holds checks (`with check(...)`); `workbook-hidden` as well makes
-  it a hidden check, left out of the exercise and run only when grading (`grading_copy()`);
+  it a hidden check, left out of the exercise and run only when grading (`hidden=True`);
 - every other code cell and every check cell carries nbgrader's metadata (locked; checks are
   grade cells with their points), so a JupyterHub running nbgrader can autograde the exercise,
   and JupyterLab shows those cells read-only.
@@ -199,19 +199,9 @@ def exercise_from(solution_path, hidden=False, stub=raise_stub):
     return notebook
 
 
-def grading_copy(name, solutions=None):
-    """The instructor's copy of exercise `name` (a file name): hidden checks included."""
-    return exercise_from((solutions or SOLUTIONS) / name, hidden=True)
-
-
 def check_cells(notebook):
     """Indices of the cells tagged as checks."""
     return [index for index, cell in enumerate(notebook.cells) if CHECK_TAG in tags(cell)]
-
-
-def task_cells(notebook):
-    """Indices of the cells a learner writes in."""
-    return [index for index, cell in enumerate(notebook.cells) if TASK_TAG in tags(cell)]
 
 
 def solutions():

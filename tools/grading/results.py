@@ -8,10 +8,13 @@ the error that stopped its cell, the limit that ended the run, a missing task.
 import json
 from dataclasses import asdict, dataclass, field
 
+from tools.grading.runner import FILES_LIMIT
+
 STOPPED = {
     "timeout": "timed out in {where}: the whole notebook took over {notebook:g} s",
     "memory": "used more than {memory_mb} MB of memory in {where}",
     "processes": "started more than {processes} processes in {where} (a fork loop?)",
+    "disk": "wrote more than {disk_mb} MB (or {files} files) in {where}",
     "died": "the kernel died in {where} (os._exit, a crash or running out of memory)",
     "killed": "the run was killed in {where} (did the notebook end its own process?)",
     "stuck": "timed out in {where} after {cell:g} s and did not stop when interrupted",
@@ -103,7 +106,7 @@ def evaluate(student, exercise, assembly, run, limits):
     stopped = ""
     if run.stopped:
         where = _where(exercise, run.stopped_in)
-        stopped = STOPPED[run.stopped].format(where=where, **vars(limits))
+        stopped = STOPPED[run.stopped].format(where=where, files=FILES_LIMIT, **vars(limits))
     elif not run.finished:
         stopped = "the run ended before the notebook finished"
     checks = []

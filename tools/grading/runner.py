@@ -8,6 +8,7 @@ only this run can write to, read with a size limit.
 """
 
 import contextlib
+import itertools
 import json
 import os
 import secrets
@@ -35,7 +36,9 @@ WATCH_INTERVAL = 0.25  # seconds between looks at the process tree (a /proc scan
 # The variables a notebook may see; nothing else of the grader's environment (tokens!) goes in.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 RUN_MARK = "WORKBOOK_GRADING_RUN"  # finds a run's stray processes when there is no sandbox
-STOPPED_MID_CELL = ("timeout", "memory", "processes", "died", "killed")
+STOPPED_MID_CELL = ("timeout", "memory", "processes", "disk", "died", "killed")
+DISK_EVERY = 8  # looks at the process tree between two measures of the files written
+FILES_LIMIT = 20_000  # more files than this count as over the disk limit: measuring is not free
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Limits:
     notebook: float = 300  # seconds for the whole notebook, kernel start included
     memory_mb: int = 2048  # resident memory of all the notebook's processes together
     processes: int = 200
+    disk_mb: int = 1024  # files written in its folder (and /dev/shm, which is memory)
 
 
 @dataclass
@@ -151,6 +155,20 @@ def _cpu(processes):
     return round(total, 2)
 
 
+def _written(folders):
+    """MB of files under `folders`, or None when there are more than FILES_LIMIT of them."""
+    total, count = 0, 0
+    for folder in folders:
+        for path, dirs, files in os.walk(folder):
+            count += len(dirs) + len(files)
+            if count > FILES_LIMIT:
+                return None
+            for name in files:
+                with contextlib.suppress(OSError):
+                    total += os.lstat(os.path.join(path, name)).st_blocks * 512
+    return total // (1024 * 1024)
+
+
 def _strays(mark):
     """Processes that left the tree (double fork) but carry this run's mark."""
     found = []
@@ -232,7 +250,7 @@ def run(notebook, filename, limits=Limits(), hide=(), use_sandbox=True):
         events, tail = _Events(read_fd), _Tail(process.stdout)
         events.start()
         tail.start()
-        _watch(process, events, limits, result, began, mark, sandboxed)
+        _watch(process, events, limits, result, began, mark, sandboxed, workdir)
         events.join(timeout=10)
         tail.join(timeout=10)
         process.stdout.close()
@@ -245,21 +263,14 @@ def run(notebook, filename, limits=Limits(), hide=(), use_sandbox=True):
     return result
 
 
-def _watch(process, events, limits, result, began, mark, sandboxed):
+def _watch(process, events, limits, result, began, mark, sandboxed, workdir):
     """Wait for the worker to finish, ending the run at any limit."""
     root = psutil.Process(process.pid)
     pgid = process.pid  # start_new_session made it the group's leader
     deadline = began + limits.notebook
     processes = [root]
-    while True:
-        events.ended.wait(WATCH_INTERVAL)
-        if _ended(events.events):
-            break
-        if process.poll() is not None:
-            events.join(timeout=1)  # let the reader take the last lines
-            if not _ended(events.events):
-                result.stopped = "killed"
-            break
+    for look in itertools.count():
+        # The limits first: a notebook that ends with 300 processes or 3 GB still broke them.
         processes = _tree(root)
         if len(processes) > limits.processes:
             result.stopped = "processes"
@@ -267,9 +278,24 @@ def _watch(process, events, limits, result, began, mark, sandboxed):
         if _usage(processes) > limits.memory_mb:
             result.stopped = "memory"
             break
+        if look % DISK_EVERY == 0 or _ended(events.events):
+            # Inside the sandbox, /dev/shm is seen through one of its processes' root.
+            inside = [f"/proc/{p.pid}/root/dev/shm" for p in processes[1:2]] if sandboxed else []
+            written = _written([workdir, *inside])
+            if written is None or written > limits.disk_mb:
+                result.stopped = "disk"
+                break
+        if _ended(events.events):
+            break
+        if process.poll() is not None:
+            events.join(timeout=1)  # let the reader take the last lines
+            if not _ended(events.events):
+                result.stopped = "killed"
+            break
         if time.monotonic() > deadline:
             result.stopped = "timeout"
             break
+        events.ended.wait(WATCH_INTERVAL)
     processes = _tree(root) + processes
     result.cpu_seconds = _cpu(processes)
     _kill(root, pgid, processes, mark, sandboxed)
@@ -295,9 +321,5 @@ def _read(events, result):
             result.stopped = "died"
         elif kind == "finished":
             result.finished = True
-    if (
-        result.stopped in STOPPED_MID_CELL
-        and result.started
-        and result.started[-1] not in result.done
-    ):
-        result.stopped_in = result.started[-1]
+    if result.stopped in STOPPED_MID_CELL and result.started:
+        result.stopped_in = result.started[-1]  # running then, or the last to run

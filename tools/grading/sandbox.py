@@ -2,12 +2,12 @@
 
 Inside, the machine is read-only; /tmp, /home and the grader's user's home are empty, except for
 what the notebook needs (this repository, the Python it runs on); the repository's .git, the
-class's submissions and the grader's output are hidden; the notebook's private folder is the only
-place it can write. It has its own process and network namespaces (loopback only, so the in-kernel
-servers work and nothing else does), so it cannot see, signal or reach any other process,
-including the grader, and everything in it dies with it. Without bwrap the notebook still runs in
-its own process group and temporary folder, but as an ordinary process of your user: the report
-says so.
+class's submissions and the grader's output are hidden; the notebook's private folder (and
+/dev/shm) are the only places it can write. It has its own process and network namespaces
+(loopback only, so the in-kernel servers work and nothing else does), so it cannot see, signal
+or reach any other process, including the grader, and everything in it dies with it. Without
+bwrap the notebook still runs in its own process group and temporary folder, but as an ordinary
+process of your user: the report says so.
 """
 
 import functools
@@ -67,7 +67,12 @@ def command(argv, workdir, hide=()):
         if folder.is_dir() and visible(folder):
             args += ["--tmpfs", str(folder)]
     workdir = str(Path(workdir).resolve())
-    args += ["--bind", workdir, workdir, "--chdir", workdir, "--", *argv]
+    args += ["--bind", workdir, workdir]
+    # The empty folders are memory (tmpfs): read-only, so the only place to write is `workdir`,
+    # on disk, where the runner measures it (and /dev/shm, which it measures too).
+    for folder in hidden:
+        args += ["--remount-ro", str(folder)]
+    args += ["--chdir", workdir, "--", *argv]
     return args
 
 
