@@ -48,7 +48,9 @@ def run(nbgrader, course, *args):
     (spec / "kernel.json").write_text(
         json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"})
     )
-    env = dict(os.environ, JUPYTER_PATH=str(course / "jupyter"))
+    # nbgrader runs its venv's `alembic` by name.
+    path = os.pathsep.join([str(Path(nbgrader).parent), os.environ["PATH"]])
+    env = dict(os.environ, JUPYTER_PATH=str(course / "jupyter"), PATH=path)
     done = subprocess.run(
         [nbgrader, *args], cwd=course, env=env, capture_output=True, text=True, timeout=600
     )
