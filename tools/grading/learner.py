@@ -83,6 +83,8 @@ def block(exercise, result, width):
         return [*lines, f"  {result.reason}"]
     wrap = textwrap.TextWrapper(width=max(width, 40), initial_indent=" " * 6)
     wrap.subsequent_indent = wrap.initial_indent
+    if result.trouble:
+        lines.append(f"  ! {result.trouble}")
     for missing in result.missing:
         lines.append(f"  ! {missing}'s cell is not in the notebook: its checks fail")
     for section, error in result.errors:
