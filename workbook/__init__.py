@@ -13,7 +13,7 @@ The other modules, one job each, serve these: paths (where the repository's part
 (course_project importable, Django set up), server (the in-kernel daphne), mounts (what it serves),
 serverlog (what it logs), addresses (URLs of a server), asgi (an app from a consumer class), users
 (accounts in its database), clients (WebSocket clients), trace (the ASGI tracer), trips (database
-trips), source (showing project code).
+trips), source (showing project code), pytest_plugin (Django set up for the runtime's own tests).
 
 Importing workbook sets nothing up and starts nothing until a lesson asks (live_server()).
 """
