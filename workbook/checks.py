@@ -21,6 +21,9 @@ import contextlib
 import os
 
 from workbook.clients import HandshakeRefused, ReceiveTimeout, SocketClosed
+from workbook.server import running_server
+
+__all__ = ["CheckFailed", "check", "expect", "expect_equal"]
 
 PASSED = "✓"
 RESULT_MIME = "application/vnd.workbook.check+json"
@@ -72,10 +75,12 @@ class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextMa
         self.name = name
         self.hint = hint
         self.points = points
-        self._log_before = []
+        self._log_mark = 0
 
     def __enter__(self):
-        self._log_before = list(_server_log_lines())
+        # With no server yet, every line its log will hold comes after the check began.
+        server = running_server()
+        self._log_mark = server.log.mark() if server is not None else 0
         return self
 
     async def __aenter__(self):
@@ -106,12 +111,9 @@ class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextMa
 
     def server_error(self):
         """The last line of the newest error the in-kernel server logged during the check."""
-        before = {id(line) for line in self._log_before}  # the list keeps those ids alive
-        errors = [
-            line
-            for line in _server_log_lines()
-            if id(line) not in before and line.startswith(("ERROR", "CRITICAL"))
-        ]
+        server = running_server()
+        logged = server.log.since(self._log_mark) if server is not None else []
+        errors = [line for line in logged if line.startswith(("ERROR", "CRITICAL"))]
         if not errors:
             return ""
         return errors[-1].strip().splitlines()[-1].strip()
@@ -144,11 +146,3 @@ def _publish(result):
         return False
     publish_display_data({RESULT_MIME: result})
     return True
-
-
-def _server_log_lines():
-    """The in-kernel server's log lines, if that server was started (never starts it)."""
-    from workbook import live
-
-    server = live._server
-    return list(server.log.lines) if server is not None else []
