@@ -71,7 +71,7 @@ $(NBGRADER_VENV)/.installed:
 	touch $@
 
 test-nbgrader: $(STAMP) $(NBGRADER_VENV)/.installed
-	NBGRADER=$(NBGRADER_VENV)/bin/nbgrader $(BIN)/python -m pytest -m nbgrader tests/test_nbgrader.py
+	NBGRADER="$(CURDIR)/$(NBGRADER_VENV)/bin/nbgrader" $(BIN)/python -m pytest -m nbgrader tests/test_nbgrader.py
 
 serve: $(STAMP)
 	$(MANAGE) migrate --verbosity 0

@@ -20,7 +20,11 @@ from tools import exercises
 
 pytestmark = pytest.mark.nbgrader
 
-NBGRADER = os.environ.get("NBGRADER", str(exercises.ROOT / ".venv-nbgrader" / "bin" / "nbgrader"))
+NBGRADER = str(
+    Path(
+        os.environ.get("NBGRADER", exercises.ROOT / ".venv-nbgrader" / "bin" / "nbgrader")
+    ).absolute()
+)
 EXERCISE = "02-first-consumer"
 CONFIG = """c = get_config()
 c.CourseDirectory.course_id = "workbook"
