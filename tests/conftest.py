@@ -5,6 +5,7 @@ what to install. With CI=true it fails them: CI must never pass by skipping.
 """
 
 import os
+import shutil
 
 import pytest
 
@@ -42,3 +43,13 @@ def redis_server():
     require(find_redis_server(), REDIS_MISSING)
     with start_redis() as redis:
         yield redis
+
+
+@pytest.fixture(scope="session")
+def npm_packages():
+    """The pinned npm packages of tools.vendor (Mermaid, MathJax); npm fetches them once."""
+    from tools import vendor
+
+    if not all(package.folder.is_dir() for package in vendor.PACKAGES.values()):
+        require(shutil.which("npm"), vendor.NPM_MISSING)
+    return {name: vendor.fetch(package) for name, package in vendor.PACKAGES.items()}

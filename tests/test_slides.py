@@ -1,4 +1,11 @@
-"""Every lesson is a slideshow: one slide per section, written by tools.slides, never by hand."""
+"""Every lesson is a slideshow: one slide per section, written by tools.slides, never by hand.
+
+`make test` exports one lesson with nbconvert; `make test-book` (marker `book`) exports all of
+them and opens one in JupyterLab's RISE slideshow in the system Chromium.
+"""
+
+import os
+import sys
 
 import nbformat
 import pytest
@@ -7,6 +14,9 @@ from nbconvert import SlidesExporter
 
 from tools import nav, slides
 from tools.markdown import headings, plain
+from workbook.processes import ManagedProcess
+
+QUICK = 2  # the lesson `make test` exports
 
 
 def deck_headings(notebook):
@@ -42,12 +52,61 @@ def test_slide_metadata_is_up_to_date(capsys):
     assert slides.main(["--check"]) == 0, capsys.readouterr().err
 
 
-def test_nbconvert_makes_one_slide_per_section():
-    # One lesson here keeps `make test` quick; `make test-book` exports every lesson.
-    notebook = nbformat.read(nav.lessons()[2], as_version=4)
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(path, marks=() if number == QUICK else pytest.mark.book)
+        for number, path in enumerate(nav.lessons())
+    ],
+    ids=lambda p: p.stem,
+)
+def test_nbconvert_makes_one_slide_per_section(path):
+    notebook = nbformat.read(path, as_version=4)
     deck = exported_deck(notebook)
     assert deck == deck_headings(notebook)
     assert len(deck) > 3
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """JupyterLab on a free port, serving the repository, with the RISE extension."""
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--port=0"]
+    command += [
+        "--ip=127.0.0.1",
+        "--IdentityProvider.token=slides",
+        f"--ServerApp.root_dir={nav.ROOT}",
+    ]
+    env_dir = tmp_path_factory.mktemp("jupyter")
+    # Its runtime files and workspaces go to a temporary folder, not the home directory.
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(env_dir),
+        "JUPYTERLAB_WORKSPACES_DIR": str(env_dir),
+    }
+    lab = ManagedProcess(
+        command, ready=r"http://127\.0\.0\.1:(\d+)/lab", env=env, name="jupyterlab"
+    )
+    with lab.start(timeout=60):
+        yield f"http://127.0.0.1:{lab.ready_match[1]}"
+
+
+@pytest.mark.book
+def test_rise_shows_a_lesson_as_one_slide_per_section(browser, jupyterlab):
+    path = nav.lessons()[5]
+    deck = deck_headings(nbformat.read(path, as_version=4))
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        page.goto(f"{jupyterlab}/rise/notebooks/{path.name}?token=slides", timeout=60_000)
+        slides_shown = page.locator(".reveal .slides > section")
+        slides_shown.first.wait_for(timeout=60_000)
+        assert slides_shown.count() == len(deck)
+        assert page.locator(".reveal .slides > section > section").count() == sum(map(len, deck))
+        assert [url for url in requests if not url.startswith(jupyterlab)] == []
+    finally:
+        context.close()
 
 
 def markdown(source, **metadata):

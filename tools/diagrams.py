@@ -171,38 +171,46 @@ def stamped(svg, diagram):
     return f"{stamp}\n{tag}{svg[root.end() :]}\n"
 
 
-def render(diagrams):
-    """Draw `diagrams` with Mermaid in the system Chromium; returns {diagram: svg text}."""
-    from playwright.sync_api import sync_playwright
+def render(diagrams, browser=None):
+    """Draw `diagrams` with Mermaid in Chromium; returns {diagram: svg text}.
 
-    from workbook.browser import CHROMIUM_MISSING, chromium_args, find_chromium
-
-    executable = find_chromium()
-    if not executable:
-        raise vendor.VendorError(CHROMIUM_MISSING)
+    `browser` is a Playwright browser to use; without one, the system Chromium is started.
+    """
     script = vendor.path("mermaid", "dist/mermaid.min.js")
+    if browser is None:
+        from playwright.sync_api import sync_playwright
+
+        from workbook.browser import CHROMIUM_MISSING, chromium_args, find_chromium
+
+        executable = find_chromium()
+        if not executable:
+            raise vendor.VendorError(CHROMIUM_MISSING)
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=executable, args=chromium_args())
+            try:
+                return render(diagrams, chromium)
+            finally:
+                chromium.close()
     items = [["diagram-" + diagram.path.stem, diagram.source] for diagram in diagrams]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=chromium_args())
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(120_000)
-            page.set_content("<!doctype html><html><body></body></html>")
-            page.add_script_tag(path=str(script))
-            svgs = page.evaluate(
-                """async ([config, items]) => {
-                    mermaid.initialize(config);
-                    const out = [];
-                    for (const [id, text] of items) {
-                        try { out.push((await mermaid.render(id, text)).svg); }
-                        catch (error) { out.push({error: String(error.message || error)}); }
-                    }
-                    return out;
-                }""",
-                [MERMAID_CONFIG, items],
-            )
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.set_default_timeout(120_000)
+        page.set_content("<!doctype html><html><body></body></html>")
+        page.add_script_tag(path=str(script))
+        svgs = page.evaluate(
+            """async ([config, items]) => {
+                mermaid.initialize(config);
+                const out = [];
+                for (const [id, text] of items) {
+                    try { out.push((await mermaid.render(id, text)).svg); }
+                    catch (error) { out.push({error: String(error.message || error)}); }
+                }
+                return out;
+            }""",
+            [MERMAID_CONFIG, items],
+        )
+    finally:
+        page.close()
     errors = [
         f"{d.name}: {svg['error']}"
         for d, svg in zip(diagrams, svgs, strict=True)

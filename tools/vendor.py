@@ -47,6 +47,19 @@ PACKAGES = {
         "sha512-TQsq6u22fAn3rek5VOubrhKPo1g5hwC3FXUN9hiyupTckcYiGuuKGkNQrKYwGJkXUxZdojwRG46gsSCFZMDp4g==",
         ("dist/mermaid.min.js", "LICENSE"),
     ),
+    # For the website: Sphinx typesets math with MathJax, and would take it from a CDN.
+    "mathjax": Package(
+        "mathjax",
+        "3.2.2",
+        "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
+        (
+            "es5/tex-chtml.js",
+            "es5/output/chtml/fonts/woff-v2/",
+            "es5/input/tex/extensions/",
+            "es5/ui/",
+            "LICENSE",
+        ),
+    ),
 }
 
 
@@ -83,7 +96,9 @@ def fetch(package):
     npm = shutil.which("npm")
     if not npm:
         raise VendorError(NPM_MISSING)
-    with tempfile.TemporaryDirectory() as scratch:
+    VENDOR.mkdir(parents=True, exist_ok=True)
+    # Unpack beside the final folder, then rename: two processes fetching at once both succeed.
+    with tempfile.TemporaryDirectory(dir=VENDOR) as scratch:
         spec = f"{package.name}@{package.version}"
         result = subprocess.run(
             [npm, "pack", spec, "--json", "--pack-destination", scratch],
@@ -100,8 +115,11 @@ def fetch(package):
             raise VendorError(f"{spec}: sha512 is {found}, expected {package.integrity}")
         unpacked = Path(scratch) / "unpacked"
         _unpack(package, tarball, unpacked)
-        package.folder.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(unpacked / "package", package.folder)
+        try:
+            (unpacked / "package").rename(package.folder)
+        except OSError:
+            if not package.folder.is_dir():
+                raise
     return package.folder
 
 
