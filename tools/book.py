@@ -137,6 +137,37 @@ def relink(notebook, old, new):
     return notebook
 
 
+_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<target>[^)\s#]+)(?P<anchor>#[^)\s]*)?\)")
+
+
+def repository_links(text, path, staged, config):
+    """Markdown whose links to files the site does not have point at the repository instead.
+
+    `path` is the page's place in the repository, `staged` the repository paths the site has.
+    Without a repository (no GitHub name set) such a link becomes its text and path, unlinked.
+    """
+
+    def replace(match):
+        target = match["target"]
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):
+            return match.group(0)  # https:, mailto: ...
+        resolved = (path.parent / target).resolve()
+        try:
+            relative = resolved.relative_to(ROOT)
+        except ValueError:
+            return match.group(0)
+        if relative in staged:
+            return match.group(0)
+        if config.github:
+            url = f"{config.repository_url}/blob/{config.branch}/{relative.as_posix()}"
+            return f"[{match['text']}]({url}{match['anchor'] or ''})"
+        if match["text"].strip("`") == relative.as_posix():
+            return f"`{relative.as_posix()}` (in the repository)"
+        return f"{match['text']} (`{relative.as_posix()}` in the repository)"
+
+    return _LINK.sub(replace, text)
+
+
 def stage_notebook(path, target, index_link):
     notebook = nbformat.read(path, as_version=4)
     notebook = relink(web_outputs(notebook), index_link, "../index.md")
@@ -149,7 +180,9 @@ def exercises():
 
 
 def guide_pages():
-    return sorted(GUIDE.glob("*.md")) if GUIDE.is_dir() else []
+    """The instructor's guide: its README first, then the lessons' pages in order."""
+    pages = sorted(GUIDE.glob("*.md")) if GUIDE.is_dir() else []
+    return sorted(pages, key=lambda page: (page.name != "README.md", page.name))
 
 
 def landing_page(config):
@@ -208,10 +241,12 @@ def stage(config):
         shutil.copytree(diagrams, SOURCE / "notebooks" / "diagrams")
     for path in exercises():
         stage_notebook(path, SOURCE / "exercises" / path.name, f"../notebooks/{nav.INDEX.name}")
+    staged = {p.relative_to(SOURCE) for p in SOURCE.rglob("*") if p.is_file()}
+    staged |= {p.relative_to(ROOT) for p in guide_pages()}
     for path in guide_pages():
-        target = SOURCE / "docs" / "instructor-guide" / path.name
+        target = SOURCE / path.relative_to(ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+        target.write_text(repository_links(path.read_text(), path, staged, config))
     (SOURCE / "index.md").write_text(landing_page(config))
     if VENDORED.exists():
         shutil.rmtree(VENDORED)
