@@ -5,7 +5,6 @@ what to install. With CI=true it fails them: CI must never pass by skipping.
 """
 
 import os
-import shutil
 
 import pytest
 
@@ -51,5 +50,5 @@ def npm_packages():
     from tools import vendor
 
     if not all(package.folder.is_dir() for package in vendor.PACKAGES.values()):
-        require(shutil.which("npm"), vendor.NPM_MISSING)
+        require(vendor.find_npm(), vendor.NPM_MISSING)
     return {name: vendor.fetch(package) for name, package in vendor.PACKAGES.items()}

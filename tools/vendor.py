@@ -89,11 +89,16 @@ def _unpack(package, tarball, target):
         archive.extractall(target, members=members, filter="data")
 
 
+def find_npm():
+    """The npm client's path, or None."""
+    return shutil.which("npm")
+
+
 def fetch(package):
     """Download, check and unpack `package` into build/vendor/ unless it is already there."""
     if package.folder.is_dir():
         return package.folder
-    npm = shutil.which("npm")
+    npm = find_npm()
     if not npm:
         raise VendorError(NPM_MISSING)
     VENDOR.mkdir(parents=True, exist_ok=True)
