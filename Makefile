@@ -4,20 +4,25 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Rebuilt only when a requirements file or pyproject.toml changes, so a second run installs nothing.
-STAMP := $(VENV)/.installed
+# Which Django: constraints.txt holds the 5.2 LTS the lessons are checked with, on every Python.
+# CONSTRAINTS=constraints-django6.txt installs the newest 6.x instead (Python 3.12 or newer).
+CONSTRAINTS ?= constraints.txt
+# Rebuilt only when a requirements file, pyproject.toml or the constraints change, so a second
+# run installs nothing. One stamp per constraints file: switching CONSTRAINTS reinstalls.
+STAMP := $(VENV)/.installed-$(basename $(notdir $(CONSTRAINTS)))
 MANAGE := cd course_project && ../$(BIN)/python manage.py
 # Two workers on the 2-core machines this course targets; loadscope keeps a notebook on one worker.
 JOBS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 120
 
-.PHONY: help venv lab test test-fast lint format serve demo bench exercises check grade clean
+.PHONY: help venv lab test test-fast test-django6 lint format serve demo bench exercises check grade clean
 
 help:
 	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run)"
 	@echo "make test       lint + every test + every lesson under nbval"
 	@echo "make test-fast  the quick set while editing: no browser, Redis or notebooks"
+	@echo "make test-django6  the project's tests and a set of lessons on Django 6.x (nox)"
 	@echo "make serve      run the chat on http://127.0.0.1:8000 (daphne via runserver)"
 	@echo "make demo       create the demo users alice, bob and carol"
 	@echo "make bench      run the fan-out and connection benchmarks"
@@ -26,11 +31,13 @@ help:
 	@echo "make exercises  regenerate exercises/ from solutions/ (course authors)"
 	@echo "make format     apply ruff's formatting and safe fixes"
 
-$(STAMP): requirements.txt requirements-test.txt pyproject.toml
+$(STAMP): requirements.txt requirements-test.txt pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "make: Python 3.11 or newer is needed, found " + sys.version.split()[0] + "; set PYTHON=python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(if $(findstring django6,$(CONSTRAINTS)),@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "make: Django 6 needs Python 3.12 or newer, .venv has " + sys.version.split()[0] + "; rm -rf .venv and run make again with PYTHON=python3.12 (or newer)")')
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-test.txt -e .
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -r requirements-test.txt -e .
+	rm -f $(VENV)/.installed*
 	touch $(STAMP)
 
 venv: $(STAMP)
