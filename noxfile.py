@@ -126,7 +126,15 @@ PYTHON = _session_python()
 
 
 def _install(session, constraints):
-    session.install("--quiet", "-c", constraints, "-r", "requirements-test.txt", "-e", ".")
+    session.install(
+        "--quiet",
+        *("-c", constraints, "-r", "requirements-test.txt", "-e", "."),
+        # pip compiles every module to bytecode as it installs; uv only when asked. Without it,
+        # and with PYTHONDONTWRITEBYTECODE set (as on these machines), every process a lesson
+        # starts parses Django from source: three times slower, and past the start-up timeouts
+        # of lesson 15's servers on a loaded machine.
+        env={"UV_COMPILE_BYTECODE": "1"},
+    )
     session.run("python", "-m", "django", "--version", silent=False)
 
 
