@@ -114,11 +114,11 @@ def _let_discovery_see_pyenv():
 
 
 def _session_python():
-    """The newest of PYTHONS found here; if none is, the first, which nox then reports missing."""
+    """The newest of PYTHONS found here; if none is, a range nox reports as not found."""
     for version in PYTHONS:
         if get_interpreter(version) is not None:
             return version
-    return PYTHONS[0]
+    return f">={PYTHONS[-1]}"  # "Session lessons skipped: Python interpreter >=3.12 not found."
 
 
 _let_discovery_see_pyenv()
