@@ -52,18 +52,13 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
         # process, a message broadcast before the join is in history and one after it arrives
         # live (one sent at that very moment may arrive both ways). From another server process,
         # a message still in that process's writer (see history.py) can be in neither.
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.join_group(self.group_name)
         await self.accept()
         await history.flush()
         recent = Message.objects.in_room(self.room_name).order_by("-created", "-id")
         replay = [message async for message in recent[: settings.CHAT_HISTORY]]
         for message in reversed(replay):
             await self.send_json(message.payload(history=True))
-
-    async def disconnect(self, code):
-        """Called when the socket closes, for whatever reason."""
-        if hasattr(self, "group_name"):
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
 
     async def receive_json(self, content):
         """Called with each decoded frame from this client."""

@@ -58,16 +58,12 @@ class GameConsumer(SafeJsonWebsocketConsumer):
         self.group_name = game_group_name(self.room_name)
         self.player, self.player_name = player_identity(self.scope)
         self.version_shown = -1
-        # Join the group before reading the state, so no change falls between the two.
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        # Join the group before reading the state, so no change falls between the two. The
+        # socket leaves the group when it closes; the seat stays, so a reconnect resumes the game.
+        await self.join_group(self.group_name)
         await self.accept()
         game = await Game.objects.filter(room=self.room_name).afirst() or Game(room=self.room_name)
         await self.show(game.state(), game.seats())
-
-    async def disconnect(self, code):
-        """Called when the socket closes. The seat stays: a reconnect resumes the game."""
-        if hasattr(self, "group_name"):
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
 
     async def receive_json(self, content):
         """Called with each decoded frame from this client."""

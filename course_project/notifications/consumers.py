@@ -17,7 +17,7 @@ class NotificationConsumer(SafeJsonWebsocketConsumer):
             await self.close()  # before accept(): refused with HTTP 403; notifications are private
             return
         self.group_name = user_group_name(user.pk)
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.join_group(self.group_name)
         await self.accept()
         unread = Notification.objects.filter(user=user).unread().order_by("-created", "-id")
         backlog = [notification async for notification in unread[:BACKLOG]]
@@ -25,11 +25,6 @@ class NotificationConsumer(SafeJsonWebsocketConsumer):
         for notification in reversed(backlog):
             await self.send_json(notification.payload(unread=count))
         await self.send_json({"type": "unread", "unread": count})
-
-    async def disconnect(self, code):
-        """Called when the socket closes."""
-        if hasattr(self, "group_name"):
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
 
     async def notification_push(self, event):
         """Called for each event sent to this user's group (see push.py)."""

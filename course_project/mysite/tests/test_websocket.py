@@ -1,8 +1,10 @@
 import pytest
 from autobahn.exception import Disconnected
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
 from uvicorn.protocols.utils import ClientDisconnected
 
-from mysite.websocket import SafeJsonWebsocketConsumer
+from mysite.websocket import FrameError, SafeJsonWebsocketConsumer
 
 # What daphne (through autobahn) and uvicorn raise when a consumer sends on a closed socket.
 SERVER_ERRORS = [
@@ -37,3 +39,68 @@ async def test_other_errors_while_sending_still_raise():
 
     with pytest.raises(ValueError, match="not been accepted"):
         await consumer.send_json({"message": "too early"})
+
+
+class Echo(SafeJsonWebsocketConsumer):
+    async def receive_json(self, content, **kwargs):
+        await self.send_json({"echo": content}, close=content.get("close", False))
+
+
+class Member(SafeJsonWebsocketConsumer):
+    async def connect(self):
+        await self.join_group("members")
+        await self.accept()
+
+    async def member_note(self, event):
+        await self.send_json({"note": event["text"]})
+
+
+@pytest.mark.django_db  # disconnecting closes old database connections
+async def test_send_json_takes_channels_close_argument():
+    communicator = WebsocketCommunicator(Echo.as_asgi(), "/")
+    await communicator.connect(timeout=3)
+
+    await communicator.send_json_to({"close": True})
+
+    assert await communicator.receive_json_from(timeout=3) == {"echo": {"close": True}}
+    assert (await communicator.receive_output(timeout=3))["type"] == "websocket.close"
+
+
+async def test_encode_and_decode_json_are_the_hooks_channels_documents():
+    assert await SafeJsonWebsocketConsumer.encode_json({"ü": 1}) == '{"ü":1}'
+    assert await SafeJsonWebsocketConsumer.decode_json('{"a": [1]}') == {"a": [1]}
+    with pytest.raises(FrameError, match="JSON object"):
+        await SafeJsonWebsocketConsumer.decode_json("[1]")
+
+
+@pytest.mark.django_db  # disconnecting closes old database connections
+async def test_a_bad_frame_is_answered_and_the_socket_lives_on():
+    communicator = WebsocketCommunicator(Echo.as_asgi(), "/")
+    await communicator.connect(timeout=3)
+
+    await communicator.send_to(text_data="{not json")
+    await communicator.send_to(bytes_data=b"\x00")
+
+    assert await communicator.receive_json_from(timeout=3) == {"error": "frame is not valid JSON"}
+    assert "binary" in (await communicator.receive_json_from(timeout=3))["error"]
+    await communicator.send_json_to({"still": "here"})
+    assert await communicator.receive_json_from(timeout=3) == {"echo": {"still": "here"}}
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db  # disconnecting closes old database connections
+async def test_a_socket_leaves_the_groups_it_joined_when_it_closes():
+    layer = get_channel_layer()
+    first = WebsocketCommunicator(Member.as_asgi(), "/")
+    second = WebsocketCommunicator(Member.as_asgi(), "/")
+    await first.connect(timeout=3)
+    await second.connect(timeout=3)
+    assert len(layer.groups["members"]) == 2
+
+    await first.disconnect()
+
+    assert len(layer.groups["members"]) == 1
+    await layer.group_send("members", {"type": "member.note", "text": "hi"})
+    assert await second.receive_json_from(timeout=3) == {"note": "hi"}
+    await second.disconnect()
+    assert "members" not in layer.groups
