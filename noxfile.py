@@ -4,6 +4,11 @@
 come from. These sessions check the same code on the newest Django 6.x, which needs Python 3.12
 or newer, so they run on the newest of Python 3.13 and 3.12 found here (pyenv's included):
 
+- project(django6), project(django5.2): course_project's tests, installed from its own
+  requirements alone and run in its folder, as a learner who takes the project away runs them;
+- lessons: the lessons in LESSONS under nbval, on Django 6.x.
+
+
     .venv/bin/nox                      # every session below: what `make test-django6` runs
     .venv/bin/nox -s lessons           # one session; `nox -l` lists them
     .venv/bin/nox -s project -- -x     # arguments after `--` go to pytest
@@ -19,7 +24,7 @@ import subprocess
 
 import nox
 from packaging.version import InvalidVersion, Version
-from python_discovery import get_interpreter
+from python_discovery import get_interpreter  # how nox itself finds interpreters
 
 nox.options.sessions = ["project", "lessons"]
 # uv (installed with nox, `nox[uv]`) makes and fills a virtualenv in seconds where pip takes a
@@ -67,7 +72,7 @@ NBVAL = [
 ]
 
 #: Django's own deprecation warnings fail the project's tests: the project is what learners
-#: deploy, and each of these is an API the next Django removes. (Other libraries' deprecations
+#: deploy, and each of these names an API a coming Django removes. (Other libraries' deprecations
 #: are reported in pytest's summary, not failed on.)
 DJANGO_DEPRECATIONS_FAIL = [
     "-W",
