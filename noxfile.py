@@ -63,6 +63,9 @@ LESSONS = {
     "16-capstone": None,
 }
 
+#: The same bounds as in requirements-test.txt.
+XDIST = "pytest-xdist>=3.6,<4"
+
 NBVAL = [
     "--dist=loadscope",  # one notebook's cells stay on one worker
     "--nbval",
@@ -148,7 +151,7 @@ def project(session, django):
     """course_project's tests, with nothing but its own requirements, as a learner runs them."""
     # pytest-xdist only spreads the tests over two workers, as `make test` does; it adds nothing
     # the project could import by mistake.
-    _install(session, DJANGO[django], "-r", "course_project/requirements-test.txt", "pytest-xdist")
+    _install(session, DJANGO[django], "-r", "course_project/requirements-test.txt", XDIST)
     session.chdir("course_project")
     session.run("python", "-m", "pytest", "-n", "2", *DJANGO_DEPRECATIONS_FAIL, *session.posargs)
 
