@@ -9,7 +9,9 @@ BIN := $(VENV)/bin
 CONSTRAINTS ?= constraints.txt
 # Rebuilt only when a requirements file, pyproject.toml or the constraints change, so a second
 # run installs nothing. One stamp per constraints file: switching CONSTRAINTS reinstalls.
-STAMP := $(VENV)/.installed-$(basename $(notdir $(CONSTRAINTS)))
+STAMP := $(VENV)/.installed-with-$(basename $(notdir $(CONSTRAINTS)))
+# The website's tools (Sphinx, MyST-NB, the theme) go into the same .venv only when a book target runs.
+BOOK_STAMP := $(VENV)/.installed-book
 MANAGE := cd course_project && ../$(BIN)/python manage.py
 # Two workers on the 2-core machines this course targets; loadscope keeps a notebook on one worker.
 JOBS ?= 2
@@ -18,7 +20,8 @@ PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 PROJECT_PYTEST := cd course_project && ../$(BIN)/python -m pytest -n $(JOBS) -p no:nbval
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 120
 
-.PHONY: help venv lab test test-fast test-django6 lint format serve demo bench exercises check grade clean
+.PHONY: help venv lab test test-fast test-django6 test-book lint format serve demo bench exercises \
+	check grade regenerate book clean
 
 help:
 	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run)"
@@ -31,6 +34,9 @@ help:
 	@echo "make check      run your exercises and show which checks pass (EX=05 for one)"
 	@echo "make grade DIR=submissions   grade a class: one sub-folder per student"
 	@echo "make exercises  regenerate exercises/ from solutions/ (course authors)"
+	@echo "make regenerate after editing a lesson: links, diagrams, slides, the guide's tables"
+	@echo "make book       build the course website into build/book/html (needs npm)"
+	@echo "make test-book  build the website and check it, the slides and diagrams in Chromium"
 	@echo "make format     apply ruff's formatting and safe fixes"
 
 $(STAMP): requirements.txt requirements-test.txt course_project/requirements.txt course_project/requirements-test.txt pyproject.toml $(CONSTRAINTS)
@@ -39,10 +45,14 @@ $(STAMP): requirements.txt requirements-test.txt course_project/requirements.txt
 	$(if $(findstring django6,$(CONSTRAINTS)),@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "make: Django 6 needs Python 3.12 or newer, .venv has " + sys.version.split()[0] + "; rm -rf .venv and run make again with PYTHON=python3.12 (or newer)")')
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -r requirements-test.txt -e .
-	rm -f $(VENV)/.installed*
+	rm -f $(VENV)/.installed-with-*
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+$(BOOK_STAMP): requirements-book.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-book.txt
+	touch $(BOOK_STAMP)
 
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -60,12 +70,26 @@ format: $(STAMP)
 
 test: lint
 	$(PROJECT_PYTEST)
-	$(PYTEST) tests notebooks $(NBVAL)
+	$(PYTEST) -m "not book" tests notebooks $(NBVAL)
 	$(PYTEST) solutions --nbval-lax --nbval-current-env --nbval-cell-timeout 120
 
 test-fast: $(STAMP)
 	$(PROJECT_PYTEST)
-	$(PYTEST) -m "not browser and not redis" tests
+	$(PYTEST) -m "not browser and not redis and not book" tests
+
+# The website, the slides in JupyterLab and the diagrams, in the system Chromium (a few minutes).
+test-book: $(BOOK_STAMP)
+	$(PYTEST) -m book tests
+
+# Everything generated from the lessons, in the order each step needs (a test fails if stale).
+regenerate: $(STAMP)
+	$(BIN)/python -m tools.nav
+	$(BIN)/python -m tools.diagrams
+	$(BIN)/python -m tools.slides
+	$(BIN)/python -m tools.guide
+
+book: $(BOOK_STAMP)
+	$(BIN)/python -m tools.book
 
 # Django 6.x in virtualenvs of nox's own (.nox/), on the newest Python 3.12+ found: the
 # project's tests (also on 5.2) and a set of lessons under nbval. See noxfile.py.
@@ -94,4 +118,4 @@ grade: $(STAMP)
 	$(BIN)/python -m tools.grade grade "$(DIR)"
 
 clean:
-	rm -rf $(VENV) .nox course_project/staticfiles bench/results
+	rm -rf $(VENV) .nox build course_project/staticfiles bench/results
