@@ -17,10 +17,10 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 .PHONY: help venv lab test test-fast lint format serve demo bench exercises check grade clean
 
 help:
-	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run)"
+	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run; PORT=...)"
 	@echo "make test       lint + every test + every lesson under nbval"
 	@echo "make test-fast  the quick set while editing: no browser, Redis or notebooks"
-	@echo "make serve      run the chat on http://127.0.0.1:8000 (daphne via runserver)"
+	@echo "make serve      run the chat on http://127.0.0.1:8000 (PORT=8001 for another port)"
 	@echo "make demo       create the demo users alice, bob and carol"
 	@echo "make bench      run the fan-out and connection benchmarks"
 	@echo "make check      run your exercises and show which checks pass (EX=05 for one)"
@@ -39,9 +39,14 @@ venv: $(STAMP)
 
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+# `make lab PORT=8890`, `make serve PORT=8001`: each has its own default port.
+lab: PORT ?= 8888
+serve: PORT ?= 8000
 
+# LAB_ARGS adds JupyterLab options (.devcontainer/devcontainer.json sets some for Codespaces).
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ROOT) notebooks/index.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
+		$(LAB_ROOT) $(LAB_ARGS) notebooks/index.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -60,9 +65,14 @@ test-fast: $(STAMP)
 	$(PROJECT_PYTEST)
 	$(PYTEST) -m "not browser and not redis" tests
 
+# Behind a JupyterHub or in a codespace the browser reaches the server elsewhere than 127.0.0.1:
+# tools/serve.py says where, and gives the settings that go with it (none on your own machine).
 serve: $(STAMP)
+	@$(BIN)/python -m tools.serve --env $(PORT) >/dev/null  # a wrong PORT stops here, in one line
 	$(MANAGE) migrate --verbosity 0
-	$(MANAGE) runserver 127.0.0.1:8000
+	@echo "The chat: $$($(BIN)/python -m tools.serve $(PORT) chat/)"
+	cd course_project && env $$(cd .. && $(BIN)/python -m tools.serve --env $(PORT) 2>/dev/null) \
+		../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 demo: $(STAMP)
 	$(MANAGE) migrate --verbosity 0

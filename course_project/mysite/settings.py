@@ -6,7 +6,6 @@ environment, each with a safe default, so `python manage.py runserver` works wit
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -173,6 +172,10 @@ LOGGING = {
 # The path prefix the site is served under, e.g. /user/ada/proxy/8000: {% url %}, static files,
 # redirects and the pages' sockets carry it (mysite/prefix.py does what Django does not).
 FORCE_SCRIPT_NAME = os.environ.get("DJANGO_SCRIPT_NAME", "").rstrip("/") or None
+if FORCE_SCRIPT_NAME:
+    # Django adds the prefix to a relative STATIC_URL when it is first read, from the thread
+    # that reads it, which is not always one that knows the prefix (runserver's is not).
+    STATIC_URL = f"{FORCE_SCRIPT_NAME}/{STATIC_URL}"
 MIDDLEWARE = ["mysite.prefix.ScriptNameMiddleware", *MIDDLEWARE]
 # A URL name, not Django's default literal /accounts/login/, so that it carries the prefix too.
 LOGIN_URL = "login"
@@ -180,6 +183,8 @@ LOGIN_URL = "login"
 
 def env_origins(name):
     """A comma-separated list of exact origins, scheme://host[:port], from the environment."""
+    from urllib.parse import urlsplit  # here, to keep this block in one piece
+
     origins = [value.strip() for value in os.environ.get(name, "").split(",") if value.strip()]
     for origin in origins:
         parts = urlsplit(origin)
@@ -200,6 +205,8 @@ def env_origins(name):
 
 def origin_host(origin):
     """The host of `origin`, as ALLOWED_HOSTS writes it ("[::1]" for an IPv6 address)."""
+    from urllib.parse import urlsplit
+
     host = urlsplit(origin).hostname
     return f"[{host}]" if ":" in host else host
 
