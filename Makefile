@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Rebuilt only when a requirements file or pyproject.toml changes, so a second run installs nothing.
 STAMP := $(VENV)/.installed
+# The website's tools (Sphinx, MyST-NB, the theme) go into the same .venv only when a book target runs.
+BOOK_STAMP := $(VENV)/.installed-book
 MANAGE := cd course_project && ../$(BIN)/python manage.py
 # Two workers on the 2-core machines this course targets; loadscope keeps a notebook on one worker.
 JOBS ?= 2
@@ -14,7 +16,8 @@ PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 PROJECT_PYTEST := cd course_project && ../$(BIN)/python -m pytest -n $(JOBS) -p no:nbval
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 120
 
-.PHONY: help venv lab test test-fast lint format serve demo bench exercises check grade clean
+.PHONY: help venv lab test test-fast test-book lint format serve demo bench exercises check grade \
+	regenerate book clean
 
 help:
 	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run; PORT=...)"
@@ -26,6 +29,9 @@ help:
 	@echo "make check      run your exercises and show which checks pass (EX=05 for one)"
 	@echo "make grade DIR=submissions   grade a class: one sub-folder per student"
 	@echo "make exercises  regenerate exercises/ from solutions/ (course authors)"
+	@echo "make regenerate after editing a lesson: links, diagrams, slides, the guide's tables"
+	@echo "make book       build the course website into build/book/html (needs npm)"
+	@echo "make test-book  build the website and check it, the slides and diagrams in Chromium"
 	@echo "make format     apply ruff's formatting and safe fixes"
 
 $(STAMP): requirements.txt requirements-test.txt course_project/requirements.txt course_project/requirements-test.txt pyproject.toml
@@ -36,6 +42,10 @@ $(STAMP): requirements.txt requirements-test.txt course_project/requirements.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+$(BOOK_STAMP): requirements-book.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-book.txt
+	touch $(BOOK_STAMP)
 
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -58,12 +68,26 @@ format: $(STAMP)
 
 test: lint
 	$(PROJECT_PYTEST)
-	$(PYTEST) tests notebooks $(NBVAL)
+	$(PYTEST) -m "not book" tests notebooks $(NBVAL)
 	$(PYTEST) solutions --nbval-lax --nbval-current-env --nbval-cell-timeout 120
 
 test-fast: $(STAMP)
 	$(PROJECT_PYTEST)
-	$(PYTEST) -m "not browser and not redis" tests
+	$(PYTEST) -m "not browser and not redis and not book" tests
+
+# The website, the slides in JupyterLab and the diagrams, in the system Chromium (a few minutes).
+test-book: $(BOOK_STAMP)
+	$(PYTEST) -m book tests
+
+# Everything generated from the lessons, in the order each step needs (a test fails if stale).
+regenerate: $(STAMP)
+	$(BIN)/python -m tools.nav
+	$(BIN)/python -m tools.diagrams
+	$(BIN)/python -m tools.slides
+	$(BIN)/python -m tools.guide
+
+book: $(BOOK_STAMP)
+	$(BIN)/python -m tools.book
 
 # Behind a JupyterHub or in a codespace the browser reaches the server elsewhere than 127.0.0.1:
 # tools/serve.py says where, and gives the settings that go with it (none on your own machine).
@@ -92,4 +116,4 @@ grade: $(STAMP)
 	$(BIN)/python -m tools.grade grade "$(DIR)"
 
 clean:
-	rm -rf $(VENV) course_project/staticfiles bench/results
+	rm -rf $(VENV) build course_project/staticfiles bench/results

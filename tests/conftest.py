@@ -75,3 +75,13 @@ def redis_server():
     require(find_redis_server(), REDIS_MISSING)
     with start_redis() as redis:
         yield redis
+
+
+@pytest.fixture(scope="session")
+def npm_packages():
+    """The pinned npm packages of tools.vendor (Mermaid, MathJax); npm fetches them once."""
+    from tools import vendor
+
+    if not all(package.folder.is_dir() for package in vendor.PACKAGES.values()):
+        require(vendor.find_npm(), vendor.NPM_MISSING)
+    return {name: vendor.fetch(package) for name, package in vendor.PACKAGES.items()}
