@@ -85,6 +85,7 @@ regenerate: $(STAMP)
 	$(BIN)/python -m tools.diagrams
 	$(BIN)/python -m tools.slides
 	$(BIN)/python -m tools.guide
+	$(BIN)/python -m tools.badges
 
 book: $(BOOK_STAMP)
 	$(BIN)/python -m tools.book
