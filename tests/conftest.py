@@ -6,7 +6,6 @@ On a learner's machine a missing Chromium or redis-server skips the tests that n
 line saying what to install. With CI=true it fails them: CI must never pass by skipping.
 """
 
-import importlib.util
 import os
 
 import pytest
@@ -36,38 +35,19 @@ def require(found, message):
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def chromium_executable():
-    """The system Chromium's path (Playwright never downloads a browser of its own)."""
+@pytest.fixture(scope="module")
+def browser():
+    """The system Chromium, driven by Playwright (which never downloads a browser of its own)."""
     executable = find_chromium()
     require(executable, CHROMIUM_MISSING)
-    from playwright.sync_api import expect
+    from playwright.sync_api import expect, sync_playwright
 
     # expect() has a limit of its own (5 s by default), short for a loaded 2-core machine.
     expect.set_options(timeout=10_000)
-    return executable
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_executable):
-    """The system Chromium, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_executable, args=chromium_args()
-        )
+        browser = playwright.chromium.launch(executable_path=executable, args=chromium_args())
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="session")
-def jupyter_server_proxy():
-    """jupyter-server-proxy, for the tests that put a Jupyter server in front of the course."""
-    require(
-        importlib.util.find_spec("jupyter_server_proxy"),
-        "jupyter-server-proxy is not installed: pip install -r requirements.txt",
-    )
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +65,22 @@ def npm_packages():
     if not all(package.folder.is_dir() for package in vendor.PACKAGES.values()):
         require(vendor.find_npm(), vendor.NPM_MISSING)
     return {name: vendor.fetch(package) for name, package in vendor.PACKAGES.items()}
+
+
+@pytest.fixture(scope="session")
+def chromium_executable():
+    """The system Chromium's path, for tests that launch it with flags of their own."""
+    executable = find_chromium()
+    require(executable, CHROMIUM_MISSING)
+    return executable
+
+
+@pytest.fixture(scope="session")
+def jupyter_server_proxy():
+    """jupyter-server-proxy, for the tests that put a Jupyter server in front of the course."""
+    import importlib.util
+
+    require(
+        importlib.util.find_spec("jupyter_server_proxy"),
+        "jupyter-server-proxy is not installed: pip install -r requirements.txt",
+    )

@@ -124,6 +124,7 @@ def _stop(future, method):
 
 @pytest.fixture(scope="module")
 def chromium(chromium_executable):
+    expect.set_options(timeout=TIMEOUT)  # expect()'s own 5 s is short on a loaded 2-core machine
     with sync_playwright() as playwright:
         args = chromium_args(f"--host-resolver-rules=MAP {HUB_HOST} 127.0.0.1")
         browser = playwright.chromium.launch(executable_path=chromium_executable, args=args)
