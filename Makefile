@@ -4,8 +4,12 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Rebuilt only when a requirements file or pyproject.toml changes, so a second run installs nothing.
-STAMP := $(VENV)/.installed
+# Which Django: constraints.txt holds the 5.2 LTS the lessons are checked with, on every Python.
+# CONSTRAINTS=constraints-django6.txt installs the newest 6.x instead (Python 3.12 or newer).
+CONSTRAINTS ?= constraints.txt
+# Rebuilt only when a requirements file, pyproject.toml or the constraints change, so a second
+# run installs nothing. One stamp per constraints file: switching CONSTRAINTS reinstalls.
+STAMP := $(VENV)/.installed-with-$(basename $(notdir $(CONSTRAINTS)))
 # The website's tools (Sphinx, MyST-NB, the theme) go into the same .venv only when a book target runs.
 BOOK_STAMP := $(VENV)/.installed-book
 MANAGE := cd course_project && ../$(BIN)/python manage.py
@@ -16,13 +20,14 @@ PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 PROJECT_PYTEST := cd course_project && ../$(BIN)/python -m pytest -n $(JOBS) -p no:nbval
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 120
 
-.PHONY: help venv lab test test-fast test-book lint format serve demo bench exercises check grade \
-	regenerate book clean
+.PHONY: help venv lab test test-fast test-django6 test-book lint format serve demo bench exercises \
+	check grade regenerate book clean
 
 help:
 	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run; PORT=...)"
 	@echo "make test       lint + every test + every lesson under nbval"
 	@echo "make test-fast  the quick set while editing: no browser, Redis or notebooks"
+	@echo "make test-django6  the project's tests and a set of lessons on Django 6.x (nox)"
 	@echo "make serve      run the chat on http://127.0.0.1:8000 (PORT=8001 for another port)"
 	@echo "make demo       create the demo users alice, bob and carol"
 	@echo "make bench      run the fan-out and connection benchmarks"
@@ -34,11 +39,13 @@ help:
 	@echo "make test-book  build the website and check it, the slides and diagrams in Chromium"
 	@echo "make format     apply ruff's formatting and safe fixes"
 
-$(STAMP): requirements.txt requirements-test.txt course_project/requirements.txt course_project/requirements-test.txt pyproject.toml
+$(STAMP): requirements.txt requirements-test.txt course_project/requirements.txt course_project/requirements-test.txt pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "make: Python 3.11 or newer is needed, found " + sys.version.split()[0] + "; set PYTHON=python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(if $(findstring django6,$(CONSTRAINTS)),@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "make: Django 6 needs Python 3.12 or newer, .venv has " + sys.version.split()[0] + "; rm -rf .venv and run make again with PYTHON=python3.12 (or newer)")')
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-test.txt -e .
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -r requirements-test.txt -e .
+	rm -f $(VENV)/.installed-with-*
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -90,6 +97,11 @@ regenerate: $(STAMP)
 book: $(BOOK_STAMP)
 	$(BIN)/python -m tools.book
 
+# Django 6.x in virtualenvs of nox's own (.nox/), on the newest Python 3.12+ found: the
+# project's tests (also on 5.2) and a set of lessons under nbval. See noxfile.py.
+test-django6: $(STAMP)
+	$(BIN)/nox
+
 # Behind a JupyterHub or in a codespace the browser reaches the server elsewhere than 127.0.0.1:
 # tools/serve.py says where, and gives the settings that go with it (none on your own machine).
 serve: $(STAMP)
@@ -117,4 +129,4 @@ grade: $(STAMP)
 	$(BIN)/python -m tools.grade grade "$(DIR)"
 
 clean:
-	rm -rf $(VENV) build course_project/staticfiles bench/results
+	rm -rf $(VENV) .nox build course_project/staticfiles bench/results
