@@ -24,12 +24,12 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 	demo bench bench-grading exercises check grade regenerate book clean
 
 help:
-	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run)"
+	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run; PORT=...)"
 	@echo "make test       lint + every test + every lesson under nbval"
 	@echo "make test-fast  the quick set while editing: no browser, Redis or notebooks"
 	@echo "make test-django6  the project's tests and a set of lessons on Django 6.x (nox)"
 	@echo "make test-nbgrader   nbgrader's own autograde on a generated exercise (own venv)"
-	@echo "make serve      run the chat on http://127.0.0.1:8000 (daphne via runserver)"
+	@echo "make serve      run the chat on http://127.0.0.1:8000 (PORT=8001 for another port)"
 	@echo "make demo       create the demo users alice, bob and carol"
 	@echo "make bench      run the fan-out and connection benchmarks"
 	@echo "make bench-grading   time the grading of a made-up class (40 students x 15 exercises)"
@@ -58,9 +58,14 @@ $(BOOK_STAMP): requirements-book.txt $(STAMP)
 
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+# `make lab PORT=8890`, `make serve PORT=8001`: each has its own default port.
+lab: PORT ?= 8888
+serve: PORT ?= 8000
 
+# LAB_ARGS adds JupyterLab options (.devcontainer/devcontainer.json sets some for Codespaces).
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ROOT) notebooks/index.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
+		$(LAB_ROOT) $(LAB_ARGS) notebooks/index.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -89,6 +94,7 @@ regenerate: $(STAMP)
 	$(BIN)/python -m tools.diagrams
 	$(BIN)/python -m tools.slides
 	$(BIN)/python -m tools.guide
+	$(BIN)/python -m tools.badges
 
 book: $(BOOK_STAMP)
 	$(BIN)/python -m tools.book
@@ -109,9 +115,14 @@ $(NBGRADER_VENV)/.installed:
 test-nbgrader: $(STAMP) $(NBGRADER_VENV)/.installed
 	NBGRADER="$(CURDIR)/$(NBGRADER_VENV)/bin/nbgrader" $(BIN)/python -m pytest -m nbgrader tests/test_nbgrader.py
 
+# Behind a JupyterHub or in a codespace the browser reaches the server elsewhere than 127.0.0.1:
+# tools/serve.py says where, and gives the settings that go with it (none on your own machine).
 serve: $(STAMP)
+	@$(BIN)/python -m tools.serve --env $(PORT) >/dev/null  # a wrong PORT stops here, in one line
 	$(MANAGE) migrate --verbosity 0
-	$(MANAGE) runserver 127.0.0.1:8000
+	@echo "The chat: $$($(BIN)/python -m tools.serve $(PORT) chat/)"
+	cd course_project && env $$(cd .. && $(BIN)/python -m tools.serve --env $(PORT) 2>/dev/null) \
+		../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 demo: $(STAMP)
 	$(MANAGE) migrate --verbosity 0

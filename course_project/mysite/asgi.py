@@ -18,6 +18,7 @@ from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  #
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from accounts.middleware import TokenAuthMiddleware  # noqa: E402
+from mysite.prefix import WebSocketScriptName  # noqa: E402
 from mysite.routing import channel_routes, websocket_urlpatterns  # noqa: E402
 
 
@@ -26,10 +27,13 @@ def websocket_application(router):
 
     Refuse sockets opened from other sites' pages (they would carry our users' cookies),
     resolve scope["user"] from the session cookie (or a script's bearer token),
-    then let `router` pick a consumer by path. A function, so that whatever serves these sockets
+    then let `router` pick a consumer by path (under the site's prefix, when it is served under
+    one behind a proxy: mysite/prefix.py). A function, so that whatever serves these sockets
     with routes of its own (a test, the course's notebook server) gets exactly this stack.
     """
-    return AllowedHostsOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(router)))
+    return AllowedHostsOriginValidator(
+        AuthMiddlewareStack(TokenAuthMiddleware(WebSocketScriptName(router)))
+    )
 
 
 application = ProtocolTypeRouter(
