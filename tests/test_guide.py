@@ -59,6 +59,16 @@ def test_a_lesson_that_marks_its_break_is_split_there(tmp_path):
     assert [first.title for first, _, _ in guide.parts(lesson)] == ["Introduction", "D"]
 
 
+def test_a_break_cell_of_its_own_splits_before_the_next_section(tmp_path):
+    cells = [*section("A", 25), *section("B", 10), *section("C", 20), *section("D", 20)]
+    pause = nbformat.v4.new_markdown_cell("☕ **Break point:** next, D.")
+    pause.metadata["tags"] = [guide.BREAK_TAG]
+    cells.insert(cells.index(next(c for c in cells if c.source == "## D")), pause)
+    lesson = read(tmp_path, lesson_notebook(*cells))
+    assert [first.title for first, _, _ in guide.parts(lesson)] == ["Introduction", "D"]
+    assert "split by the breaks the lesson marks" in guide.sections_block(lesson)
+
+
 def test_a_short_lesson_is_one_class(tmp_path):
     lesson = read(tmp_path, lesson_notebook(*section("A", 5)))
     assert len(guide.parts(lesson)) == 1

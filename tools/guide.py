@@ -10,9 +10,10 @@ the prose (objectives, assumptions, mistakes, questions); this tool owns only th
 - `facts`: the lesson's minutes to teach (estimated, see MODEL), its run time (recorded by the
   last `nbconvert --execute`, which stores each cell's start and end in its metadata), cells,
   diagrams, what it needs besides Python, and its exercise's tasks, checks and minutes;
-- `sections`: minutes per section and where to break the lesson for 50-minute classes: at the
-  cells tagged `workbook-break` if the lesson marks its own breaks, else at the section
-  boundaries that make the parts most even;
+- `sections`: minutes per section and where to break the lesson for 50-minute classes: where
+  the lesson marks its own breaks, else at the section boundaries that make the parts most
+  even. A break is a cell tagged `workbook-break`: a "☕ Break point" markdown cell of its own
+  (the break comes before the next `##` section), or a section's heading cell;
 - in the README, `overview` (every lesson in one table) and `model` (how minutes are estimated).
 
 A lesson without a guide page, a page without its required headings or blocks, and a page for a
@@ -204,16 +205,20 @@ def read_lesson(path):
     title, _ = nav.title_and_summary(notebook, path.name)
     lesson = Lesson(path, title, sections=[Section(INTRODUCTION)])
     code = []
+    break_next = False  # a break cell of its own: the break comes before the next section
     for cell in notebook.cells:
-        if nav.NAV_TAG in cell.metadata.get("tags", []):
+        tags = cell.metadata.get("tags", [])
+        if nav.NAV_TAG in tags:
             continue
         section = lesson.sections[-1]
+        starts_section = False
         if cell.cell_type == "markdown":
             lesson.markdown_cells += 1
             level_two = [h for h in headings(cell.source, 2) if h.level == 2]
             if level_two and level_two[0].line == 0:
-                section = Section(plain(level_two[0].text))
+                section = Section(plain(level_two[0].text), break_before=break_next)
                 lesson.sections.append(section)
+                starts_section, break_next = True, False
             blocks = sum(1 for f in fences(cell.source) if f.info.split()[:1] == ["mermaid"])
             lesson.diagrams += blocks
             section.pictures += blocks
@@ -226,8 +231,11 @@ def read_lesson(path):
             lines, pictures = output_lines(cell)
             section.output_lines += lines
             section.pictures += pictures
-        if BREAK_TAG in cell.metadata.get("tags", []):
-            section.break_before = True
+        if BREAK_TAG in tags:
+            if starts_section:
+                section.break_before = True
+            else:
+                break_next = True
     if lesson.sections[0].words == 0 and lesson.sections[0].code_cells == 0:
         lesson.sections.pop(0)
     lesson.run_seconds = run_seconds(notebook)
