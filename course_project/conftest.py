@@ -16,7 +16,9 @@ from django.test import Client
 
 from chat import history
 
-#: The Origin a browser on our own pages sends (127.0.0.1 is in ALLOWED_HOSTS).
+#: The Host a browser sends to a server on http://127.0.0.1 (which is in ALLOWED_HOSTS), and the
+#: Origin its pages send: the server's own origin.
+HOST = b"127.0.0.1"
 ORIGIN = b"http://127.0.0.1"
 PASSWORD = "correct-horse-battery-staple"
 TIMEOUT = 3
@@ -96,7 +98,7 @@ async def websocket_connect():
     sockets = contextlib.AsyncExitStack()
 
     async def connect(path, *, user=None, origin=ORIGIN):
-        headers = []
+        headers = [(b"host", HOST)]
         if origin is not None:
             headers.append((b"origin", origin))
         if user is not None:

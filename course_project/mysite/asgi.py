@@ -15,19 +15,22 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from accounts.middleware import TokenAuthMiddleware  # noqa: E402
+from mysite.limits import ConnectionLimitMiddleware  # noqa: E402
+from mysite.origins import ExactOriginValidator  # noqa: E402
 from mysite.routing import channel_routes, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Refuse sockets opened from other sites' pages (they would carry our users' cookies),
-        # resolve scope["user"] from the session cookie (or a script's bearer token),
-        # then pick a consumer by path.
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        # Refuse sockets opened from other origins' pages (they would carry our users' cookies),
+        # resolve scope["user"] from the session cookie (or a script's bearer token), refuse a
+        # user or address with too many sockets open, then pick a consumer by path.
+        "websocket": ExactOriginValidator(
+            AuthMiddlewareStack(
+                TokenAuthMiddleware(ConnectionLimitMiddleware(URLRouter(websocket_urlpatterns)))
+            )
         ),
         # Only `manage.py runworker` sends "channel" scopes: a message on a named channel goes
         # to the consumer registered for that name. Web servers never route anything here.

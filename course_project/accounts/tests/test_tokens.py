@@ -8,6 +8,7 @@ from django.core import signing
 from accounts.middleware import TokenAuthMiddleware
 from accounts.tokens import make_token, user_for_token
 
+HOST = b"127.0.0.1"
 ORIGIN = b"http://127.0.0.1"
 TIMEOUT = 3
 
@@ -15,7 +16,7 @@ TIMEOUT = 3
 async def open_notifications(token):
     from mysite.asgi import application
 
-    headers = [(b"origin", ORIGIN), (b"authorization", f"Bearer {token}".encode())]
+    headers = [(b"host", HOST), (b"origin", ORIGIN), (b"authorization", f"Bearer {token}".encode())]
     communicator = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     return connected, communicator

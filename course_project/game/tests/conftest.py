@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
+HOST = b"127.0.0.1"
 ORIGIN = b"http://127.0.0.1"
 TIMEOUT = 3
 
@@ -51,7 +52,7 @@ async def game_socket():
     sockets = contextlib.AsyncExitStack()
 
     async def open_socket(room, *, user=None, cookie=None):
-        headers = [(b"origin", ORIGIN)]
+        headers = [(b"host", HOST), (b"origin", ORIGIN)]
         if user is not None:
             cookie = await sync_to_async(login_cookie)(user)
         if cookie is not None:
