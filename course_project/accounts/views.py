@@ -25,5 +25,9 @@ class SignupView(CreateView):
 @require_POST
 @login_required
 def websocket_token(request):
-    """A signed token for scripts: send it as `Authorization: Bearer <token>` on the handshake."""
-    return JsonResponse({"token": make_token(request.user), "expires_in": MAX_AGE})
+    """A signed token for scripts: send it as `Authorization: Bearer <token>` on the handshake.
+
+    It stops working after MAX_AGE seconds, at logout from this session, or when the password
+    changes (accounts/tokens.py)."""
+    token = make_token(request.user, request.session.session_key)
+    return JsonResponse({"token": token, "expires_in": MAX_AGE})

@@ -14,6 +14,7 @@ import json
 import logging
 
 from autobahn.exception import Disconnected
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
@@ -115,3 +116,21 @@ class SafeJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
             )
             # Runs disconnect(), leaves the groups, and ends this consumer (StopConsumer).
             await self.websocket_disconnect({"type": "websocket.disconnect", "code": 1008})
+
+
+class WebsocketNotFound(AsyncJsonWebsocketConsumer):
+    """Refuses a handshake to a path no route serves: HTTP 404 where the server can send one
+    (uvicorn offers ASGI's websocket.http.response extension), else the usual 403 (daphne)."""
+
+    async def connect(self):
+        if "websocket.http.response" not in self.scope.get("extensions", {}):
+            await self.close()
+            return
+        headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        await self.base_send(
+            {"type": "websocket.http.response.start", "status": 404, "headers": headers}
+        )
+        await self.base_send(
+            {"type": "websocket.http.response.body", "body": b"No WebSocket route here.\n"}
+        )
+        raise StopConsumer

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .validators import validate_link
+
 
 class NotificationQuerySet(models.QuerySet):
     def unread(self):
@@ -13,7 +15,7 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     message = models.TextField()
-    link = models.CharField(max_length=200, blank=True)
+    link = models.CharField(max_length=200, blank=True, validators=[validate_link])
     created = models.DateTimeField(default=timezone.now)
     read = models.BooleanField(default=False)
 
@@ -25,6 +27,12 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"to {self.user}: {self.message[:40]}"
+
+    def save(self, *args, **kwargs):
+        # Every writer comes through here (views, consumers, workers, commands, the admin):
+        # a link that could run script is never stored, whoever tries.
+        validate_link(self.link)
+        super().save(*args, **kwargs)
 
     def payload(self, unread):
         """What the user's sockets receive; `unread` is their unread count, for the badge."""
