@@ -10,6 +10,8 @@ MANAGE := cd course_project && ../$(BIN)/python manage.py
 # Two workers on the 2-core machines this course targets; loadscope keeps a notebook on one worker.
 JOBS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
+# course_project's own tests, run the way its users run them: from its folder, with its pytest.ini.
+PROJECT_PYTEST := cd course_project && ../$(BIN)/python -m pytest -n $(JOBS) -p no:nbval
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 120
 
 .PHONY: help venv lab test test-fast lint format serve demo bench exercises check grade clean
@@ -26,7 +28,7 @@ help:
 	@echo "make exercises  regenerate exercises/ from solutions/ (course authors)"
 	@echo "make format     apply ruff's formatting and safe fixes"
 
-$(STAMP): requirements.txt requirements-test.txt pyproject.toml
+$(STAMP): requirements.txt requirements-test.txt course_project/requirements.txt course_project/requirements-test.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "make: Python 3.11 or newer is needed, found " + sys.version.split()[0] + "; set PYTHON=python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -50,11 +52,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 test: lint
-	$(PYTEST) course_project tests notebooks $(NBVAL)
+	$(PROJECT_PYTEST)
+	$(PYTEST) tests notebooks $(NBVAL)
 	$(PYTEST) solutions --nbval-lax --nbval-current-env --nbval-cell-timeout 120
 
 test-fast: $(STAMP)
-	$(PYTEST) -m "not browser and not redis" course_project tests
+	$(PROJECT_PYTEST)
+	$(PYTEST) -m "not browser and not redis" tests
 
 serve: $(STAMP)
 	$(MANAGE) migrate --verbosity 0

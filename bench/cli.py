@@ -16,7 +16,7 @@ from bench import report
 from bench.connections import run_connections
 from bench.fanout import LAYER_NAMES, PAIR, SERVER_NAMES, VARIANTS, BenchError, measure, plan
 from bench.servers import BENCH_SETTINGS, LAYERS, REDIS_LAYERS, RedisSource
-from workbook import REPO_ROOT
+from workbook.paths import REPO_ROOT
 from workbook.processes import temporary_database
 
 DESCRIPTION = """\

@@ -15,6 +15,9 @@ NotImplementedError), the message ends with that error's last line, so nobody ha
 import contextlib
 
 from workbook.clients import HandshakeRefused, ReceiveTimeout, SocketClosed
+from workbook.server import running_server
+
+__all__ = ["CheckFailed", "check", "expect", "expect_equal"]
 
 PASSED = "✓"
 
@@ -61,10 +64,12 @@ class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextMa
     def __init__(self, name, hint=""):
         self.name = name
         self.hint = hint
-        self._log_before = []
+        self._log_mark = 0
 
     def __enter__(self):
-        self._log_before = list(_server_log_lines())
+        # With no server yet, every line its log will hold comes after the check began.
+        server = running_server()
+        self._log_mark = server.log.mark() if server is not None else 0
         return self
 
     async def __aenter__(self):
@@ -84,12 +89,9 @@ class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextMa
 
     def server_error(self):
         """The last line of the newest error the in-kernel server logged during the check."""
-        before = {id(line) for line in self._log_before}  # the list keeps those ids alive
-        errors = [
-            line
-            for line in _server_log_lines()
-            if id(line) not in before and line.startswith(("ERROR", "CRITICAL"))
-        ]
+        server = running_server()
+        logged = server.log.since(self._log_mark) if server is not None else []
+        errors = [line for line in logged if line.startswith(("ERROR", "CRITICAL"))]
         if not errors:
             return ""
         return errors[-1].strip().splitlines()[-1].strip()
@@ -109,11 +111,3 @@ class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextMa
         if isinstance(error, ReceiveTimeout | SocketClosed | HandshakeRefused):
             return CheckFailed(self.name, str(error), self.hint)
         return CheckFailed(self.name, f"{type(error).__name__}: {error}", self.hint)
-
-
-def _server_log_lines():
-    """The in-kernel server's log lines, if that server was started (never starts it)."""
-    from workbook import live
-
-    server = live._server
-    return list(server.log.lines) if server is not None else []

@@ -11,6 +11,8 @@ Only the URL patterns differ: the given ones, matched against the path after the
 
 from types import ModuleType
 
+__all__ = ["views_app"]
+
 
 def views_app(urlpatterns):
     """An ASGI application serving `urlpatterns` (a list of path() entries), for mount_http()."""

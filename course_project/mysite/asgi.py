@@ -21,17 +21,25 @@ from mysite.limits import ConnectionLimitMiddleware  # noqa: E402
 from mysite.origins import ExactOriginValidator  # noqa: E402
 from mysite.routing import channel_routes, websocket_urlpatterns  # noqa: E402
 
+
+def websocket_application(router):
+    """The stack every WebSocket goes through, with `router` picking the consumer at the end.
+
+    Refuse sockets opened from other origins' pages (they would carry our users' cookies),
+    resolve scope["user"] from the session cookie (or a script's bearer token), refuse a user or
+    address with too many sockets open, then let `router` pick a consumer by path. A function,
+    so that whatever serves these sockets with routes of its own (a test, the course's notebook
+    server) gets exactly this stack.
+    """
+    return ExactOriginValidator(
+        AuthMiddlewareStack(TokenAuthMiddleware(ConnectionLimitMiddleware(router)))
+    )
+
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Refuse sockets opened from other origins' pages (they would carry our users' cookies),
-        # resolve scope["user"] from the session cookie (or a script's bearer token), refuse a
-        # user or address with too many sockets open, then pick a consumer by path.
-        "websocket": ExactOriginValidator(
-            AuthMiddlewareStack(
-                TokenAuthMiddleware(ConnectionLimitMiddleware(URLRouter(websocket_urlpatterns)))
-            )
-        ),
+        "websocket": websocket_application(URLRouter(websocket_urlpatterns)),
         # Only `manage.py runworker` sends "channel" scopes: a message on a named channel goes
         # to the consumer registered for that name. Web servers never route anything here.
         "channel": ChannelNameRouter(channel_routes),

@@ -1,10 +1,13 @@
+import os
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from notifications.models import Notification
-from workbook.processes import manage, project_env
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +46,23 @@ def test_notify_blank_text_is_a_command_error(alice):
     assert not Notification.objects.exists()
 
 
-def test_notify_as_a_process_fails_with_one_line_and_no_traceback(tmp_path):
-    env = project_env(DJANGO_DB_PATH=tmp_path / "db.sqlite3")
-    manage("migrate", "--verbosity", "0", env=env)
+def manage(*args, db_path):
+    """`python manage.py ARGS` in a process of its own, on the database file `db_path`."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_DB_PATH": str(db_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
-    result = manage("notify", "nobody", "hi", env=env, check=False)
+
+def test_notify_as_a_process_fails_with_one_line_and_no_traceback(tmp_path):
+    db_path = tmp_path / "db.sqlite3"
+    assert manage("migrate", "--verbosity", "0", db_path=db_path).returncode == 0
+
+    result = manage("notify", "nobody", "hi", db_path=db_path)
 
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == ["CommandError: no user named 'nobody'"]
