@@ -37,14 +37,16 @@ QUOTE_COUNT = 5
 
 REFUSAL_HINTS = {
     403: (
-        "Channels answers 403 when the Origin header is missing or not in ALLOWED_HOSTS, "
-        "or when the consumer closes before accept() (a room name it rejects, a user who "
-        "is not logged in)"
+        "The project answers 403 when the Origin header is missing or is not exactly the "
+        "server's own origin (scheme, host and port) or one in ALLOWED_ORIGINS, when a user or "
+        "address has too many sockets open, when the consumer closes before accept() (a room "
+        "name it rejects, a user who is not logged in), and under daphne when no route serves "
+        "the path"
     ),
     404: "No route serves this path",
     500: (
-        "The application raised while handling the handshake, for example because no route "
-        "matches this path; the server's log has the traceback (server.log in the kernel)"
+        "The application raised while handling the handshake; the server's log has the "
+        "traceback (server.log in the kernel)"
     ),
 }
 

@@ -103,12 +103,7 @@ class SafeJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
         try:
             async with asyncio.timeout(self.send_timeout):
                 await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
-        except SOCKET_GONE:
-            # A broadcast can reach a consumer after its client has gone but before the
-            # websocket.disconnect queued behind it. Raising here would end the consumer without
-            # running disconnect(), so it would never leave its groups.
-            pass
-        except TimeoutError:
+        except TimeoutError:  # before SOCKET_GONE: TimeoutError is an OSError too
             logger.warning(
                 "dropped a socket on %s: its client read nothing for %s s",
                 self.scope.get("path"),
@@ -116,6 +111,11 @@ class SafeJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
             )
             # Runs disconnect(), leaves the groups, and ends this consumer (StopConsumer).
             await self.websocket_disconnect({"type": "websocket.disconnect", "code": 1008})
+        except SOCKET_GONE:
+            # A broadcast can reach a consumer after its client has gone but before the
+            # websocket.disconnect queued behind it. Raising here would end the consumer without
+            # running disconnect(), so it would never leave its groups.
+            pass
 
 
 class WebsocketNotFound(AsyncJsonWebsocketConsumer):
