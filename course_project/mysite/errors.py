@@ -17,11 +17,12 @@ URL_PASSWORD = re.compile(r"(?P<start>[a-z][a-z0-9+.-]*://[^/\s:@]*:)(?P<passwor
 def hide_url_passwords(value, mask):
     """`value` with the password of every URL in it replaced by `mask`; dicts, lists and tuples
     are copied with the same done inside them, anything else is returned as it is."""
-    if isinstance(value, str):
+    # Exactly these types (not look-alikes such as lazy objects or named tuples).
+    if type(value) is str:
         return URL_PASSWORD.sub(lambda match: match["start"] + mask, value)
-    if isinstance(value, dict):
+    if type(value) is dict:
         return {key: hide_url_passwords(item, mask) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
+    if type(value) in (list, tuple):
         return type(value)(hide_url_passwords(item, mask) for item in value)
     return value
 
