@@ -2,7 +2,8 @@
 
 - The bare tutorial consumer at /ws/bare/<room>/, added to the project's own WebSocket routes, so
   it runs behind the very same ProtocolTypeRouter and WebSocket stack (origin check,
-  AuthMiddlewareStack, connection limits) as the course's ChatConsumer, on the same server and channel layer.
+  AuthMiddlewareStack, connection limits) as the course's ChatConsumer, on the same server and
+  channel layer.
 - GET /bench/stats/: the server loop's task count, thread count, tracked Python objects and
   in-memory layer size, read by the connection benchmark. It lives here only; course_project
   never serves it.
