@@ -20,6 +20,8 @@ from mysite.testing import login_cookie, use_test_database_file
 #: Origin its pages send: the server's own origin.
 HOST = b"127.0.0.1"
 ORIGIN = b"http://127.0.0.1"
+#: The client address a server puts in the scope; limits count per address.
+CLIENT = ("127.0.0.1", 50000)
 PASSWORD = "correct-horse-battery-staple"
 TIMEOUT = 3
 
@@ -106,6 +108,7 @@ async def websocket_connect():
             cookie = await sync_to_async(login_cookie)(user)
             headers.append((b"cookie", cookie.encode()))
         communicator = WebsocketCommunicator(application, path, headers=headers)
+        communicator.scope["client"] = CLIENT  # as a server fills it in
         connected, _ = await communicator.connect(timeout=TIMEOUT)
         sockets.push_async_callback(communicator.disconnect, timeout=TIMEOUT)
         return connected, communicator

@@ -12,6 +12,12 @@ from chat.models import ANONYMOUS
 #: django-registration's list (admin, root, www, ...) and the name the chat shows for guests:
 #: a user called "anonymous" would look like any guest.
 RESERVED_NAMES = [*DEFAULT_RESERVED_NAMES, ANONYMOUS, "guest", "system", "server"]
+reserved = ReservedNameValidator([name.casefold() for name in RESERVED_NAMES])
+
+
+def validate_not_reserved(username):
+    """ "Anonymous" passes for a guest as well as "anonymous" does: compare without case."""
+    reserved(username.casefold())
 
 
 class SignupForm(UserCreationForm):
@@ -22,6 +28,6 @@ class SignupForm(UserCreationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].validators += [
-            ReservedNameValidator(RESERVED_NAMES),
+            validate_not_reserved,
             validate_confusables,
         ]

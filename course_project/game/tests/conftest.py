@@ -16,6 +16,8 @@ from mysite.testing import login_cookie, session_cookie
 
 HOST = b"127.0.0.1"
 ORIGIN = b"http://127.0.0.1"
+#: The client address a server puts in the scope; limits count per address.
+CLIENT = ("127.0.0.1", 50000)
 TIMEOUT = 3
 
 
@@ -48,6 +50,7 @@ async def game_socket():
         if cookie is not None:
             headers.append((b"cookie", cookie))
         socket = WebsocketCommunicator(application, f"/ws/game/{room}/", headers=headers)
+        socket.scope["client"] = CLIENT  # as a server fills it in
         connected, _ = await socket.connect(timeout=TIMEOUT)
         sockets.push_async_callback(socket.disconnect, timeout=TIMEOUT)
         assert connected, f"/ws/game/{room}/ refused the socket"
