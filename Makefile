@@ -14,12 +14,13 @@ PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 PROJECT_PYTEST := cd course_project && ../$(BIN)/python -m pytest -n $(JOBS) -p no:nbval
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 120
 
-.PHONY: help venv lab test test-fast lint format serve demo bench exercises check grade clean
+.PHONY: help venv lab test test-attacks test-fast lint format serve demo bench exercises check grade clean
 
 help:
 	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run)"
 	@echo "make test       lint + every test + every lesson under nbval"
 	@echo "make test-fast  the quick set while editing: no browser, Redis or notebooks"
+	@echo "make test-attacks  the memory attacks on daphne and uvicorn (slow, one at a time)"
 	@echo "make serve      run the chat on http://127.0.0.1:8000 (daphne via runserver)"
 	@echo "make demo       create the demo users alice, bob and carol"
 	@echo "make bench      run the fan-out and connection benchmarks"
@@ -53,12 +54,17 @@ format: $(STAMP)
 
 test: lint
 	$(PROJECT_PYTEST)
-	$(PYTEST) tests notebooks $(NBVAL)
+	$(PYTEST) -m "not attack" tests notebooks $(NBVAL)
 	$(PYTEST) solutions --nbval-lax --nbval-current-env --nbval-cell-timeout 120
+
+# The attacks of tests/test_attacks.py: servers under load with their memory sampled, one at a
+# time (in parallel they would measure each other), about three minutes.
+test-attacks: $(STAMP)
+	$(BIN)/python -m pytest -m attack tests -p no:xdist -v
 
 test-fast: $(STAMP)
 	$(PROJECT_PYTEST)
-	$(PYTEST) -m "not browser and not redis" tests
+	$(PYTEST) -m "not browser and not redis and not attack" tests
 
 serve: $(STAMP)
 	$(MANAGE) migrate --verbosity 0

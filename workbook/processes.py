@@ -35,6 +35,7 @@ __all__ = [
     "free_port",
     "manage",
     "project_env",
+    "shipped_options",
     "start_redis",
     "start_server",
     "start_worker",
