@@ -45,7 +45,8 @@ class AttackResult:
     sent: int = 0
     #: (seconds since the attack began, server RSS in MB, MB queued in the kernel's buffers)
     samples: list = field(default_factory=list)
-    #: Silent readers the server had closed by the end.
+    #: Silent readers whose connections the server had closed by the end. (A server may give up
+    #: on a socket and still hold its connection while the kernel has bytes for it.)
     readers_closed: int = 0
 
     @property
@@ -69,8 +70,7 @@ class AttackResult:
         return (
             f"{self.server}: {self.start_mb:.0f} MB -> peak {self.peak_mb:.0f} MB "
             f"(+{self.growth_mb:.0f} MB), up to {self.peak_queued_mb:.0f} MB queued in the kernel, "
-            f"in {self.seconds:.0f} s; {self.sent} messages sent, "
-            f"{self.readers_closed} of {self.readers} silent readers closed by the server"
+            f"in {self.seconds:.0f} s; {self.sent} messages sent to {self.readers} silent readers"
         )
 
 

@@ -50,9 +50,9 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 
 # A WebSocket may be opened by a page from the server's own origin (scheme, host and port, see
 # mysite/origins.py), or from one of these exact origins: "https://chat.example.com", or a
-# proxy's "http://127.0.0.1:8888". They are trusted for forms (CSRF) too: one list for both.
+# proxy's "http://127.0.0.1:8888". (Forms posted from such a page need Django's own
+# CSRF_TRUSTED_ORIGINS as well.)
 ALLOWED_ORIGINS = parse_origins(env_list("DJANGO_ALLOWED_ORIGINS", ""), "DJANGO_ALLOWED_ORIGINS")
-CSRF_TRUSTED_ORIGINS = ALLOWED_ORIGINS
 
 # Served over HTTPS, behind a proxy that terminates TLS (deploy/nginx.conf): secure cookies,
 # HTTP redirected to HTTPS, and HSTS, which tells browsers to use nothing but HTTPS here for
