@@ -55,3 +55,32 @@ def redis_server():
     require(find_redis_server(), REDIS_MISSING)
     with start_redis() as redis:
         yield redis
+
+
+@pytest.fixture(scope="session")
+def npm_packages():
+    """The pinned npm packages of tools.vendor (Mermaid, MathJax); npm fetches them once."""
+    from tools import vendor
+
+    if not all(package.folder.is_dir() for package in vendor.PACKAGES.values()):
+        require(vendor.find_npm(), vendor.NPM_MISSING)
+    return {name: vendor.fetch(package) for name, package in vendor.PACKAGES.items()}
+
+
+@pytest.fixture(scope="session")
+def chromium_executable():
+    """The system Chromium's path, for tests that launch it with flags of their own."""
+    executable = find_chromium()
+    require(executable, CHROMIUM_MISSING)
+    return executable
+
+
+@pytest.fixture(scope="session")
+def jupyter_server_proxy():
+    """jupyter-server-proxy, for the tests that put a Jupyter server in front of the course."""
+    import importlib.util
+
+    require(
+        importlib.util.find_spec("jupyter_server_proxy"),
+        "jupyter-server-proxy is not installed: pip install -r requirements.txt",
+    )

@@ -95,3 +95,52 @@ async def test_a_middleware_added_to_the_factory_applies_to_mounts_and_project_r
     assert "error" in await communicator.receive_json_from(timeout=TIMEOUT)
     await communicator.disconnect(timeout=TIMEOUT)
     assert paths == ["/ws/whoami/", "/ws/chat/mounts-test/"]
+
+
+# Under a proxy's path prefix (FORCE_SCRIPT_NAME), as on a JupyterHub: jupyter-server-proxy strips
+# /user/<name>/proxy/<port> before passing a request on; other proxies pass the whole path.
+
+PREFIX = "/user/ada/proxy/8000"
+
+
+@pytest.fixture
+def under_prefix(settings):
+    settings.FORCE_SCRIPT_NAME = PREFIX
+
+
+@pytest.mark.parametrize("path", ["/ws/whoami/", f"{PREFIX}/ws/whoami/"])
+async def test_mounted_consumers_are_found_under_a_prefix(under_prefix, path):
+    table = MountTable()
+    table.mount("ws/whoami/", WhoAmI)
+
+    assert await open_socket(table, path, [ORIGIN]) == (
+        True,
+        {"user": "AnonymousUser", "tag": None},
+    )
+
+
+def where_am_i(request):
+    from django.http import JsonResponse
+    from django.urls import reverse
+
+    return JsonResponse({"path": request.path, "info": request.path_info, "here": reverse("here")})
+
+
+@pytest.mark.parametrize("path", ["/views/here/", f"{PREFIX}/views/here/"])
+async def test_a_mounted_views_app_sees_its_mount_point_under_the_prefix(under_prefix, path):
+    from channels.testing import HttpCommunicator
+    from django.urls import path as route
+
+    from workbook.views import views_app
+
+    table = MountTable()
+    table.mount_http("views/", views_app([route("here/", where_am_i, name="here")]))
+
+    host = [(b"host", b"127.0.0.1")]
+    response = await HttpCommunicator(table, "GET", path, headers=host).get_response(TIMEOUT)
+
+    assert response["status"] == 200
+    assert response["body"] == (
+        b'{"path": "%s/views/here/", "info": "/here/", "here": "%s/views/here/"}'
+        % (PREFIX.encode(), PREFIX.encode())
+    )

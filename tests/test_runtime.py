@@ -132,6 +132,8 @@ def test_live_server_starts_once_and_is_reused(server):
     assert server.origin == f"http://127.0.0.1:{server.port}"
     assert server.url("chat/") == f"http://127.0.0.1:{server.port}/chat/"
     assert server.ws_url("/ws/chat/lobby/") == f"ws://127.0.0.1:{server.port}/ws/chat/lobby/"
+    # Where the learner's browser reaches it: the same, on one machine (tests pin that).
+    assert server.browser_url("/chat/") == server.url("/chat/")
 
 
 async def test_project_chat_route_works_through_the_mount_table(server):

@@ -11,7 +11,8 @@ Lessons and exercises import what they use from here: `from workbook import conn
 
 The other modules, one job each, serve these: paths (where the repository's parts are), project
 (course_project importable, Django set up), server (the in-kernel daphne), mounts (what it serves),
-serverlog (what it logs), addresses (URLs of a server), asgi (an app from a consumer class), users
+serverlog (what it logs), addresses (URLs of a server), hosting (where the learner's browser
+reaches one: 127.0.0.1, a hub's proxy, a codespace), asgi (an app from a consumer class), users
 (accounts in its database), clients (WebSocket clients), trace (the ASGI tracer), trips (database
 trips), source (showing project code), pytest_plugin (Django set up for the runtime's own tests).
 

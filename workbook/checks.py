@@ -7,12 +7,18 @@
 
 A passing check prints one line starting with "✓". A failing one raises CheckFailed, whose message
 names the check, what was expected, what happened and a hint: never a bare AssertionError.
+`check(name, points=2)` makes a check worth more than the default 1 point when a class is graded.
 If the in-kernel server logged an error while the check ran (a consumer raised, perhaps a stub's
 NotImplementedError), the message ends with that error's last line, so nobody has to dig in
 `server.log` to learn why a socket closed.
+
+When the grader runs a notebook (tools/grading sets WORKBOOK_CHECK_RESULTS=1), each check also
+publishes its result as a display output of type RESULT_MIME: name, points, passed, and on a
+failure the problem and the hint. The grader reads those instead of scraping printed text.
 """
 
 import contextlib
+import os
 
 from workbook.clients import HandshakeRefused, ReceiveTimeout, SocketClosed
 from workbook.server import running_server
@@ -20,6 +26,8 @@ from workbook.server import running_server
 __all__ = ["CheckFailed", "check", "expect", "expect_equal"]
 
 PASSED = "✓"
+RESULT_MIME = "application/vnd.workbook.check+json"
+RESULTS_ENV = "WORKBOOK_CHECK_RESULTS"
 
 
 class CheckFailed(AssertionError):
@@ -61,9 +69,12 @@ class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextMa
     (NotImplementedError), a mismatch, a timeout waiting for a message, a refused handshake.
     """
 
-    def __init__(self, name, hint=""):
+    def __init__(self, name, hint="", points=1):
+        if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
+            raise ValueError(f"check {name!r}: points must be a positive number, not {points!r}")
         self.name = name
         self.hint = hint
+        self.points = points
         self._log_mark = 0
 
     def __enter__(self):
@@ -77,13 +88,24 @@ class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextMa
 
     def __exit__(self, kind, error, traceback):
         if error is None:
-            print(f"{PASSED} {self.name}")
+            if not _publish({"name": self.name, "points": self.points, "passed": True}):
+                print(f"{PASSED} {self.name}")
             return False
         failure = self.failure(error)
         logged = self.server_error()
         if logged and logged not in failure.problem:
             failure = CheckFailed(
                 failure.name, f"{failure.problem}\n  The server logged: {logged}", failure.hint
+            )
+        if failure.name == self.name:  # an inner check's failure was published by that check
+            _publish(
+                {
+                    "name": self.name,
+                    "points": self.points,
+                    "passed": False,
+                    "problem": failure.problem,
+                    "hint": failure.hint,
+                }
             )
         raise failure from None
 
@@ -111,3 +133,16 @@ class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextMa
         if isinstance(error, ReceiveTimeout | SocketClosed | HandshakeRefused):
             return CheckFailed(self.name, str(error), self.hint)
         return CheckFailed(self.name, f"{type(error).__name__}: {error}", self.hint)
+
+
+def _publish(result):
+    """Hand a check's result to the grader, if one runs this notebook; True when published."""
+    if os.environ.get(RESULTS_ENV) != "1":
+        return False
+    from IPython import get_ipython
+    from IPython.display import publish_display_data
+
+    if get_ipython() is None:
+        return False
+    publish_display_data({RESULT_MIME: result})
+    return True

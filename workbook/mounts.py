@@ -64,7 +64,9 @@ class MountTable:
         from channels.routing import URLRouter
 
         from mysite import asgi, routing
+        from mysite.prefix import with_script_name
 
+        self.with_script_name = with_script_name
         self.application = asgi.application
         self.project_router = URLRouter(routing.websocket_urlpatterns)
         self.websocket_app = asgi.websocket_application(self.route_websocket)
@@ -94,17 +96,23 @@ class MountTable:
 
     async def route_websocket(self, scope, receive, send):
         """The router inside the websocket stack: mounted consumers first, then the project's."""
-        path = scope["path"].lstrip("/")
+        # Under a path prefix the stack has put it in root_path, and the path starts with it.
+        path = scope["path"].removeprefix(scope.get("root_path", "")).lstrip("/")
         for pattern, router in self.websocket.values():
             if pattern.pattern.match(path):
                 return await router(scope, receive, send)
         return await self.project_router(scope, receive, send)
 
     def _http_app(self, scope):
-        path = scope["path"].lstrip("/")
+        # Behind a proxy that strips the site's path prefix (FORCE_SCRIPT_NAME) a path comes
+        # without it: mounts are matched on the path inside the site, and a mounted app gets the
+        # path with the prefix and its mount point as root_path, as ASGI has it (mysite/prefix.py).
+        scope = self.with_script_name(scope)
+        root = scope.get("root_path", "")
+        path = scope["path"].removeprefix(root).lstrip("/")
         for prefix, app in self.http.items():
             if path == prefix or path.startswith(prefix + "/"):
-                return app, dict(scope, root_path=scope.get("root_path", "") + "/" + prefix)
+                return app, dict(scope, root_path=f"{root}/{prefix}")
         return self.application, scope
 
     async def __call__(self, scope, receive, send):

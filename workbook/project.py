@@ -34,11 +34,14 @@ def use_course_project():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
 
 
-def setup_django(db_path=None):
+def setup_django(db_path=None, *, environ=None):
     """Configure Django for course_project with a database of its own, unless already set up.
 
     Returns the database path: `db_path`, or a fresh file in a temporary folder. If something
     set Django up before (pytest-django, an earlier call), the database configured there is used.
+    `environ` holds settings' environment variables (DJANGO_SCRIPT_NAME, ...) for this process
+    only: they are set while Django reads its settings, then taken away again, so that the
+    processes a lesson starts (workbook.processes) do not inherit them.
     """
     import django
     from django.conf import settings
@@ -57,5 +60,14 @@ def setup_django(db_path=None):
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         db_path = Path(folder) / "db.sqlite3"
     os.environ["DJANGO_DB_PATH"] = str(db_path)
-    django.setup()
+    saved = {name: os.environ.get(name) for name in environ or {}}
+    os.environ.update(environ or {})
+    try:
+        django.setup()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return db_path

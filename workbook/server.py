@@ -12,6 +12,10 @@ mount the one and talk to the other directly.
 Twisted's reactor, which daphne runs on, cannot be started twice in a process: there is one server
 per kernel, started on first use and reused after. Everything the server would log (daphne, Django,
 Channels, errors in consumers) is kept in `server.log` instead of printed (workbook.serverlog).
+
+On a JupyterHub, Binder or a codespace the learner's browser reaches the server elsewhere than
+127.0.0.1 (workbook.hosting): `server.browser_url(path)` is the address to show them, and the
+server's settings (its path prefix, the host names it accepts) follow from it.
 """
 
 import asyncio
@@ -20,7 +24,7 @@ import contextlib
 import logging
 import threading
 
-from workbook import serverlog
+from workbook import hosting, serverlog
 from workbook.addresses import ServerAddress
 from workbook.mounts import MountTable
 from workbook.project import setup_django
@@ -46,7 +50,8 @@ class LiveServer(ServerAddress):
     """The one daphne server of this process, on a free 127.0.0.1 port, in a daemon thread.
 
     Its addresses (`origin`, `url()`, `ws_url()`) come from ServerAddress, as a ServerProcess's
-    do, so clients and lessons work against either.
+    do, so clients and lessons work against either. `browser` says where the learner's browser
+    reaches it (workbook.hosting), and browser_url() gives the links to show them.
     """
 
     def __init__(self, db_path):
@@ -55,6 +60,7 @@ class LiveServer(ServerAddress):
         self.log = serverlog.ServerLog()
         self.loop = None
         self.port = None
+        self.browser = None  # a hosting.BrowserAddress, once the port is known
         self._daphne = None
         self._thread = None
         self._ready = threading.Event()
@@ -64,15 +70,15 @@ class LiveServer(ServerAddress):
     def _launch(self, timeout):
         import daphne.server  # first: it installs Twisted's asyncio reactor
 
-        self.application = MountTable()  # imports mysite.asgi, which sets Django up
-        # After Django is set up: django.setup() applies settings.LOGGING, which would undo it.
+        hosting.where_browser_is()  # a bad WORKBOOK_BROWSER_URL stops us before daphne starts
+        # Until Django is set up, daphne's own lines (and any error) go to server.log as well.
         self._restore_logging = serverlog.capture(self.log)
-        # That LOGGING prints INFO records to stderr, and httpx logs each request at INFO:
-        # a lesson's own HTTP calls would print a line (with a port in it) into their cells.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
         try:
+            # daphne listens first and Django is set up after: where the learner's browser reaches
+            # this port (a hub's /user/<name>/proxy/<port>/, say) decides settings that Django
+            # reads once, when it is set up. Until then only this kernel knows the port.
             self._daphne = daphne.server.Server(
-                self.application,
+                self._serve_connection,
                 endpoints=[f"tcp:port=0:interface={self.host}"],
                 signal_handlers=False,  # only the main thread may install them: the kernel's
                 verbosity=0,  # Twisted's own log goes nowhere
@@ -90,19 +96,83 @@ class LiveServer(ServerAddress):
                 raise RuntimeError(
                     f"the in-kernel server could not start: {self._startup_error}\n{self.log}"
                 ) from self._startup_error
+            self._set_up_django(timeout)
         except BaseException:
             self.restore_logging()
+            if self._thread is not None and self._thread.is_alive():
+                self.stop(timeout=5)
             raise
 
-    def _serve(self):
+    def _set_up_django(self, timeout):
+        from django.conf import settings
+
+        self.browser = hosting.browser_address(self.port)
+        self.db_path = setup_django(self.db_path, environ=self.browser.django_environ())
+        wanted = self.browser.script_name or None
+        if (settings.FORCE_SCRIPT_NAME or None) != wanted:
+            raise RuntimeError(
+                "Django was set up before the server, for another address than "
+                f"{self.browser.url()} (FORCE_SCRIPT_NAME is {settings.FORCE_SCRIPT_NAME!r}): "
+                "restart the kernel and start live_server() before anything else sets Django up"
+            )
+        if self.browser.origin and not self.browser.local:
+            # The hub's or the codespace's proxy says which scheme the browser used: the page's
+            # https origin then matches, for Django's CSRF check, the request it sends.
+            self._daphne.proxy_forwarded_proto_header = "X-Forwarded-Proto"
+        application = MountTable()  # imports mysite.asgi
+        # Setting Django up applied its LOGGING over the capture: capture again (the first
+        # capture's restore still puts back what was there before).
+        serverlog.capture(self.log)
+        # That LOGGING prints INFO records to stderr, and httpx logs each request at INFO:
+        # a lesson's own HTTP calls would print a line (with a port in it) into their cells.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        self._migrate(timeout)
+        self.application = application  # from now on connections reach the project
+
+    def _migrate(self, timeout):
         from django.core.management import call_command
         from django.db import connections
 
+        failure = []
+
+        def migrate():
+            # In a thread of its own, with no event loop: Django refuses ORM calls from a thread
+            # whose loop is running, and a notebook cell's is.
+            try:
+                call_command("migrate", verbosity=0, interactive=False)
+            except BaseException as error:
+                failure.append(error)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=migrate, name="workbook-migrate", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if thread.is_alive():
+            raise RuntimeError(f"migrating the database took more than {timeout} s")
+        if failure:
+            raise RuntimeError(f"migrating the database failed: {failure[0]}") from failure[0]
+
+    async def _serve_connection(self, scope, receive, send):
+        """What daphne runs for each connection: the project, once Django is set up."""
+        if self.application is None:
+            # Only this kernel knows the port before then; anything else gets a plain refusal.
+            if scope["type"] == "http":
+                await send({"type": "http.response.start", "status": 503, "headers": []})
+                await send({"type": "http.response.body", "body": b"starting"})
+            elif scope["type"] == "websocket":
+                await send({"type": "websocket.close"})
+            return
+        if self.browser.learns_host:
+            from django.conf import settings
+
+            learned = hosting.learn_proxied_host(scope, self.browser, settings.ALLOWED_HOSTS)
+            if learned:
+                logger.info("accepting %s, the host name the browser reaches the hub by", learned)
+        await self.application(scope, receive, send)
+
+    def _serve(self):
         try:
-            # In this thread because no event loop runs here yet: Django refuses ORM calls from
-            # a thread with a running loop, and a notebook cell is one.
-            call_command("migrate", verbosity=0, interactive=False)
-            connections.close_all()
             self._daphne.run()  # returns when the reactor stops
         except BaseException as error:
             self._startup_error = error
@@ -151,6 +221,14 @@ class LiveServer(ServerAddress):
     @property
     def running(self):
         return self._thread is not None and self._thread.is_alive() and self.loop is not None
+
+    def browser_url(self, path="/"):
+        """The address of the page `path` for the learner's browser: http://127.0.0.1:<port>/...
+        on their own machine, through Jupyter's proxy on a hub, the forwarded address in a
+        codespace (workbook.hosting). url() stays the address for clients in this kernel."""
+        if self.browser is None:
+            raise ServerStopped("the in-kernel server has not started")
+        return self.browser.url(path)
 
     # Mounting apps written in cells.
 
@@ -300,7 +378,7 @@ def live_server(*, db_path=None, timeout=30):
                     "restart the kernel to use another"
                 )
             return _server
-        server = LiveServer(setup_django(db_path))
+        server = LiveServer(db_path)
         server._launch(timeout)
         _server = server
         return server

@@ -52,17 +52,24 @@ class ServerLog(logging.Handler):
 
 
 def capture(handler):
-    """Send the server stack's loggers to `handler` only; return a function putting them back."""
+    """Send the server stack's loggers to `handler` only; return a function putting them back.
+
+    They pass INFO records on at least, as course_project's LOGGING has them, also before Django
+    has applied it (the in-kernel server starts daphne first).
+    """
     saved = []
     for name in SERVER_LOGGERS:
         log = logging.getLogger(name)
-        saved.append((log, log.handlers[:], log.propagate))
+        saved.append((log, log.handlers[:], log.propagate, log.level))
         log.handlers = [handler]
         log.propagate = False
+        if log.getEffectiveLevel() > logging.INFO:
+            log.setLevel(logging.INFO)
 
     def restore():
-        for log, handlers, propagate in saved:
+        for log, handlers, propagate, level in saved:
             log.handlers = handlers
             log.propagate = propagate
+            log.setLevel(level)
 
     return restore

@@ -19,6 +19,7 @@ from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  #
 from accounts.middleware import TokenAuthMiddleware  # noqa: E402
 from mysite.limits import ConnectionLimitMiddleware  # noqa: E402
 from mysite.origins import ExactOriginValidator  # noqa: E402
+from mysite.prefix import WebSocketScriptName  # noqa: E402
 from mysite.routing import channel_routes, websocket_urlpatterns  # noqa: E402
 
 
@@ -27,12 +28,15 @@ def websocket_application(router):
 
     Refuse sockets opened from other origins' pages (they would carry our users' cookies),
     resolve scope["user"] from the session cookie (or a script's bearer token), refuse a user or
-    address with too many sockets open, then let `router` pick a consumer by path. A function,
+    address with too many sockets open, then let `router` pick a consumer by path (under the
+    site's prefix, when it is served under one behind a proxy: mysite/prefix.py). A function,
     so that whatever serves these sockets with routes of its own (a test, the course's notebook
     server) gets exactly this stack.
     """
     return ExactOriginValidator(
-        AuthMiddlewareStack(TokenAuthMiddleware(ConnectionLimitMiddleware(router)))
+        AuthMiddlewareStack(
+            TokenAuthMiddleware(ConnectionLimitMiddleware(WebSocketScriptName(router)))
+        )
     )
 
 

@@ -9,7 +9,10 @@ Origin of a form post:
 
 - the origin of the server the socket is opened on (scheme, and the `Host` header, which must be
   in ALLOWED_HOSTS), so a server's own pages work on whatever port it listens on;
-- or one of settings.ALLOWED_ORIGINS, for pages served from elsewhere (a proxy in front).
+- or one of settings.CSRF_TRUSTED_ORIGINS, the origins whose pages Django already trusts to post
+  forms here (DJANGO_TRUSTED_ORIGINS: a proxy's address, a JupyterHub's). One list for both, so a
+  page that may post a form may open a socket, and no other. Only exact entries count for
+  sockets: a wildcard such as https://*.example.com, which Django allows there, is ignored here.
 """
 
 from urllib.parse import urlsplit
@@ -25,7 +28,7 @@ DEBUG_HOSTS = [".localhost", "127.0.0.1", "[::1]"]
 
 def normalize_origin(value):
     """`value` as "scheme://host[:port]" (lower case, default port left out), or None if it is
-    not exactly one http(s) origin: no path, query, user name or password."""
+    not exactly one http(s) origin: no path, query, user name, password or wildcard."""
     if not isinstance(value, str):
         return None
     try:
@@ -36,6 +39,7 @@ def normalize_origin(value):
     if (
         parts.scheme not in DEFAULT_PORTS
         or not parts.hostname
+        or "*" in parts.hostname
         or parts.path not in ("", "/")
         or parts.query
         or parts.fragment
@@ -48,15 +52,15 @@ def normalize_origin(value):
     return f"{parts.scheme}://{host}:{port}"
 
 
-def parse_origins(values, name="ALLOWED_ORIGINS"):
+def parse_origins(values, name="DJANGO_TRUSTED_ORIGINS"):
     """The origins in `values`, normalized; ImproperlyConfigured naming any that is not one."""
     origins = []
     for value in values:
         origin = normalize_origin(value)
         if origin is None:
             raise ImproperlyConfigured(
-                f"{name}: {value!r} is not an origin; write scheme, host and port only, "
-                "such as https://chat.example.com or http://127.0.0.1:8888"
+                f"{name}: {value!r} is not an origin such as https://hub.example.org or "
+                "http://127.0.0.1:8888 (a scheme and a host, maybe a port; no path, no wildcard)"
             )
         origins.append(origin)
     return origins
@@ -96,12 +100,17 @@ def own_origin(scope):
     return normalize_origin(f"{'https' if is_secure(scope) else 'http'}://{host}")
 
 
+def trusted_origins():
+    """The exact origins of settings.CSRF_TRUSTED_ORIGINS, normalized; wildcards left out."""
+    return {normalize_origin(value) for value in settings.CSRF_TRUSTED_ORIGINS} - {None}
+
+
 def origin_allowed(scope):
-    """True if the socket's Origin is exactly this server's own, or one of ALLOWED_ORIGINS."""
+    """True if the socket's Origin is exactly this server's own, or a trusted origin."""
     origin = normalize_origin(header(scope, b"origin"))
     if origin is None:  # no Origin header, "null", or something that is not one origin
         return False
-    return origin == own_origin(scope) or origin in settings.ALLOWED_ORIGINS
+    return origin == own_origin(scope) or origin in trusted_origins()
 
 
 class ExactOriginValidator:

@@ -48,12 +48,6 @@ elif not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 
-# A WebSocket may be opened by a page from the server's own origin (scheme, host and port, see
-# mysite/origins.py), or from one of these exact origins: "https://chat.example.com", or a
-# proxy's "http://127.0.0.1:8888". (Forms posted from such a page need Django's own
-# CSRF_TRUSTED_ORIGINS as well.)
-ALLOWED_ORIGINS = parse_origins(env_list("DJANGO_ALLOWED_ORIGINS", ""), "DJANGO_ALLOWED_ORIGINS")
-
 # Served over HTTPS, behind a proxy that terminates TLS (deploy/nginx.conf): secure cookies,
 # HTTP redirected to HTTPS, and HSTS, which tells browsers to use nothing but HTTPS here for
 # DJANGO_HSTS_SECONDS (a year; subdomains included, ready for browsers' preload lists).
@@ -254,3 +248,44 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Behind a proxy: a path prefix, and the address the browser really uses ------------------
+# Nothing in this block applies on a plain `make serve`. In a class the browser often reaches the
+# site through a proxy: JupyterHub's jupyter-server-proxy shows it under
+# /user/<name>/proxy/<port>/, a codespace at https://<codespace>-<port>.app.github.dev/.
+# `make serve` and the notebooks' server set these from where they run (workbook/hosting.py);
+# classroom/README.md has the details.
+
+# The path prefix the site is served under, e.g. /user/ada/proxy/8000: {% url %}, static files,
+# redirects and the pages' sockets carry it (mysite/prefix.py does what Django does not).
+FORCE_SCRIPT_NAME = os.environ.get("DJANGO_SCRIPT_NAME", "").rstrip("/") or None
+if FORCE_SCRIPT_NAME:
+    # Django adds the prefix to a relative STATIC_URL when it is first read, from the thread
+    # that reads it, which is not always one that knows the prefix (runserver's is not).
+    STATIC_URL = f"{FORCE_SCRIPT_NAME}/{STATIC_URL}"
+MIDDLEWARE = ["mysite.prefix.ScriptNameMiddleware", *MIDDLEWARE]
+# A URL name, not Django's default literal /accounts/login/, so that it carries the prefix too.
+LOGIN_URL = "login"
+
+
+def env_origins(name):
+    """A comma-separated list of exact origins, scheme://host[:port], from the environment."""
+    return parse_origins(env_list(name, ""), name)
+
+
+def origin_host(origin):
+    """The host of `origin`, as ALLOWED_HOSTS writes it ("[::1]" for an IPv6 address)."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(origin).hostname
+    return f"[{host}]" if ":" in host else host
+
+
+# Origins besides the site's own whose pages may post forms here and open sockets: the address
+# the proxy gives the browser, or a site of yours served from elsewhere. The one list for both:
+# Django's CSRF check reads it for forms, mysite/origins.py for sockets, which otherwise accept
+# nothing but the server's own origin (scheme, host and port; lesson 12 shows why the port
+# matters). Each one's host becomes an allowed host too. Exact origins only, never a wildcard:
+# *.app.github.dev would let in every other codespace's pages.
+CSRF_TRUSTED_ORIGINS = env_origins("DJANGO_TRUSTED_ORIGINS")
+ALLOWED_HOSTS += [origin_host(origin) for origin in CSRF_TRUSTED_ORIGINS]

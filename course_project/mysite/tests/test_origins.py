@@ -1,4 +1,4 @@
-"""A socket is accepted from exactly the server's own origin, or one in ALLOWED_ORIGINS."""
+"""A socket is accepted from exactly the server's own origin, or one in CSRF_TRUSTED_ORIGINS."""
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -37,10 +37,11 @@ def test_normalize_origin(value, normalized):
     assert normalize_origin(value) == normalized
 
 
-def test_allowed_origins_from_the_environment_must_be_origins():
+def test_trusted_origins_from_the_environment_must_be_origins():
     assert parse_origins(["https://chat.example.com/"]) == ["https://chat.example.com"]
-    with pytest.raises(ImproperlyConfigured, match="not an origin"):
-        parse_origins(["chat.example.com"], "DJANGO_ALLOWED_ORIGINS")
+    for value in ["chat.example.com", "https://*.example.com"]:
+        with pytest.raises(ImproperlyConfigured, match=r"DJANGO_TRUSTED_ORIGINS: .* not an origin"):
+            parse_origins([value])
 
 
 def test_the_servers_own_pages_may_connect():
@@ -69,12 +70,20 @@ def test_a_host_not_in_allowed_hosts_makes_no_own_origin(settings):
     assert not origin_allowed(scope("http://evil.example:8000", host="evil.example:8000"))
 
 
-def test_allowed_origins_are_accepted_exactly(settings):
-    settings.ALLOWED_ORIGINS = ["https://chat.example.com"]
+def test_trusted_origins_are_accepted_exactly(settings):
+    # The one list Django's CSRF check reads for forms (DJANGO_TRUSTED_ORIGINS).
+    settings.CSRF_TRUSTED_ORIGINS = ["https://chat.example.com"]
 
     assert origin_allowed(scope("https://chat.example.com", host="127.0.0.1:8000"))
     assert not origin_allowed(scope("http://chat.example.com", host="127.0.0.1:8000"))
     assert not origin_allowed(scope("https://chat.example.com:8443", host="127.0.0.1:8000"))
+
+
+def test_a_wildcard_trusted_for_forms_opens_no_socket(settings):
+    # Django accepts https://*.example.com in CSRF_TRUSTED_ORIGINS set in code; sockets do not.
+    settings.CSRF_TRUSTED_ORIGINS = ["https://*.example.com"]
+
+    assert not origin_allowed(scope("https://evil.example.com", host="127.0.0.1:8000"))
 
 
 def test_behind_a_tls_proxy_the_forwarded_scheme_counts_only_when_trusted(settings):
