@@ -219,6 +219,19 @@ async def test_mounted_sockets_get_the_projects_origin_check(server, route):
         assert refused.value.status == 403
 
 
+async def test_connect_asks_for_the_site_by_the_name_it_is_given(server, route):
+    # A name the server does not answer to: the Host header carries it, so the project's origin
+    # check finds no own origin; the socket still goes to the server's address.
+    server.mount(route, Hello)
+    with pytest.raises(HandshakeRefused) as refused:
+        await connect(server, route, host="chat.example.com", origin="http://chat.example.com")
+    assert refused.value.status == 403
+    # localhost is an allowed host: its page, with that port, is the server's own origin.
+    name = f"localhost:{server.port}"
+    async with await connect(server, route, host=name, origin=f"http://{name}") as client:
+        assert (await client.receive(timeout=5))["version"] == "v1"
+
+
 async def test_group_send_and_send_from_the_test_loop_reach_a_mounted_consumer(server):
     group = unique("group")
     route = "ws/groups/<str:group>/"
