@@ -113,7 +113,7 @@ async def test_mounted_consumers_are_found_under_a_prefix(under_prefix, path):
     table = MountTable()
     table.mount("ws/whoami/", WhoAmI)
 
-    assert await open_socket(table, path, [ORIGIN]) == (
+    assert await open_socket(table, path, [HOST, ORIGIN]) == (
         True,
         {"user": "AnonymousUser", "tag": None},
     )
