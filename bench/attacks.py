@@ -202,11 +202,16 @@ async def attack(
     text=DEFAULT_TEXT,
     interval=0.5,
     room=None,
+    until=None,
+    max_seconds=60.0,
 ):
     """Run the attack on a server process (workbook.processes) and return an AttackResult.
 
     From a coroutine (a notebook cell: `await attack(server)`); run_attack() is the same for
-    plain functions. The silent readers are closed at the end.
+    plain functions. The silent readers are closed at the end. With `until` (a function of no
+    arguments), the room talks on after `seconds`, a few seconds at a time, until `until()` is
+    true or `max_seconds` have passed in all: how soon a reader's buffers fill depends on how
+    fast a busy machine sends, and a server's send waits only once they are full.
     """
     path = f"/ws/chat/{room or 'slow-' + uuid.uuid4().hex[:8]}/"
     result = AttackResult(server.name, readers, senders, rate, seconds)
@@ -216,9 +221,14 @@ async def attack(
         for _ in range(readers):
             silent.append(await asyncio.to_thread(open_silent_reader, server, path))
         sampler.start()
+        began = time.monotonic()
         result.sent = await _talk(server, path, senders, rate, text, seconds)
-        sampler.stop()
         result.readers_closed = _server_closed(server.process.pid, silent)
+        while until and not until() and time.monotonic() - began < max_seconds:
+            result.sent += await _talk(server, path, senders, rate, text, 5.0)
+            result.readers_closed = _server_closed(server.process.pid, silent)
+        result.seconds = time.monotonic() - began
+        sampler.stop()
     finally:
         sampler.stop()
         for sock in silent:

@@ -40,10 +40,17 @@ def test_daphne_keeps_every_silent_reader_and_buffers_for_it():
 
 def test_the_deployed_server_drops_silent_readers_and_stays_under_the_bound():
     with start_server("uvicorn", options=shipped_options()) as deployed:
-        result = run_attack(deployed, **SLOW_READERS)
+        # Until every reader is dropped (a loaded machine fills their buffers later), at most 90 s.
+        every_reader = SLOW_READERS["readers"]
+        result = run_attack(
+            deployed,
+            **SLOW_READERS,
+            until=lambda: dropped(deployed) == every_reader,
+            max_seconds=90,
+        )
         print(result)
 
-        assert dropped(deployed) == SLOW_READERS["readers"]
+        assert dropped(deployed) == every_reader
         assert result.growth_mb < SLOW_READERS_BOUND_MB
 
 
