@@ -6,8 +6,8 @@ const roomName = JSON.parse(document.getElementById("room-name").textContent);
 const log = document.querySelector("#chat-log");
 const input = document.querySelector("#chat-message-input");
 const status = document.querySelector("#chat-status");
-const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-const url = `${scheme}://${window.location.host}/ws/chat/${roomName}/`;
+// site.js adds the site's prefix (behind a proxy) and picks wss: when the page came over https.
+const url = siteUrls.socket(`ws/chat/${roomName}/`);
 let socket = null;
 let retryDelay = 1000;
 
