@@ -1,8 +1,9 @@
 """course_project's ASGI application plus two things only benchmarks need.
 
 - The bare tutorial consumer at /ws/bare/<room>/, added to the project's own WebSocket routes, so
-  it runs behind the very same ProtocolTypeRouter, AllowedHostsOriginValidator and
-  AuthMiddlewareStack as the course's ChatConsumer, on the same server and channel layer.
+  it runs behind the very same ProtocolTypeRouter and WebSocket stack (origin check,
+  AuthMiddlewareStack, connection limits) as the course's ChatConsumer, on the same server and
+  channel layer.
 - GET /bench/stats/: the server loop's task count, thread count, tracked Python objects and
   in-memory layer size, read by the connection benchmark. It lives here only; course_project
   never serves it.
@@ -30,7 +31,10 @@ from mysite import routing  # noqa: E402
 
 # Added before mysite.asgi builds its URLRouter from this list, so the project's application
 # object itself serves the bare consumer: no second copy of the middleware stack to drift.
-routing.websocket_urlpatterns.append(path("ws/bare/<str:room_name>/", BareChatConsumer.as_asgi()))
+# First, ahead of the project's last route, which refuses every path nothing else serves.
+routing.websocket_urlpatterns.insert(
+    0, path("ws/bare/<str:room_name>/", BareChatConsumer.as_asgi())
+)
 
 from mysite.asgi import application as project_application  # noqa: E402
 
