@@ -14,8 +14,6 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.test import Client
 
-from chat import history
-
 #: The Origin a browser on our own pages sends (127.0.0.1 is in ALLOWED_HOSTS).
 ORIGIN = b"http://127.0.0.1"
 PASSWORD = "correct-horse-battery-staple"
@@ -129,9 +127,8 @@ def websocket(websocket_connect):
 def wait_until_processed():
     """Waits until a chat socket's consumer has finished every frame sent to it so far.
 
-    A consumer handles one frame at a time, and queues a message for history (and notifies its
-    mentions) after broadcasting it. Once it answers a later bad frame, the earlier ones are done;
-    then the history writer is flushed.
+    A consumer handles one frame at a time, and notifies a message's mentions after broadcasting
+    it. Once it answers a later bad frame, the earlier ones are done.
     Anything the socket receives before that answer is consumed.
     """
 
@@ -139,6 +136,5 @@ def wait_until_processed():
         await socket.send_json_to({})
         while "error" not in await socket.receive_json_from(timeout=TIMEOUT):
             pass
-        await history.flush()  # history is written in batches; write this loop's batch now
 
     return wait
