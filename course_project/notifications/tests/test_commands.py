@@ -8,6 +8,13 @@ from workbook.processes import manage, project_env
 
 pytestmark = pytest.mark.django_db
 
+DEAD_ADDRESS = "127.0.0.1:9"  # the discard port: nothing listens there on a test machine
+CREATE_ALICE = "from django.contrib.auth.models import User; User.objects.create(username='alice')"
+COUNT_ALICES = (
+    "from notifications.models import Notification; "
+    "print(Notification.objects.filter(user__username='alice').count())"
+)
+
 
 def test_notify_stores_the_notification(alice):
     call_command("notify", "alice", "  hello there  ", "--link", "/chat/lobby/", stdout=StringIO())
@@ -51,3 +58,20 @@ def test_notify_as_a_process_fails_with_one_line_and_no_traceback(tmp_path):
 
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == ["CommandError: no user named 'nobody'"]
+
+
+def test_notify_while_redis_is_down_says_in_one_line_that_it_is_stored(tmp_path):
+    # Nothing listens on this port: the channel layer cannot be reached, as in an outage.
+    env = project_env(DJANGO_DB_PATH=tmp_path / "db.sqlite3", REDIS_URL=f"redis://{DEAD_ADDRESS}/0")
+    manage("migrate", "--verbosity", "0", env=env)
+    manage("shell", "--verbosity", "0", "--command", CREATE_ALICE, env=env)
+
+    result = manage("notify", "alice", "during the outage", env=env, check=False)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.count("\n") == 1
+    assert result.stdout.startswith("Stored notification 1 for alice")
+    assert "cannot be reached" in result.stdout
+    stored = manage("shell", "--verbosity", "0", "--command", COUNT_ALICES, env=env)
+    assert stored.stdout.strip() == "1"
