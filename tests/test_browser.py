@@ -29,7 +29,7 @@ def context(browser):
 
 
 def open_room(context, server, room):
-    """The room page, once its socket is open (the page ignores Enter before that)."""
+    """The room page, once its socket is open (and so in the room's group)."""
     page = context.new_page()
     page.goto(server.url(f"/chat/{room}/"))
     expect(page.locator('#chat-log[data-connected="true"]')).to_have_count(1)
