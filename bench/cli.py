@@ -334,7 +334,7 @@ def main(argv=None):
         busy = report.busy_line(runs, os.cpu_count())
         if busy:
             print(busy)
-    for line in report.ratio_lines(summary, args.rounds):
+    for line in report.ratio_lines(summary, args.rounds) + report.ack_lines(summary):
         print(line)
     for run in runs:
         if "error" in run:

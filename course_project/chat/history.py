@@ -48,31 +48,27 @@ def write_batch(messages):
 
 def _write(messages):
     now = timezone.now()
-    stored = [None] * len(messages)
-    by_room = defaultdict(list)
-    for index, message in enumerate(messages):
-        by_room[message.room].append(index)
+    stored = list(messages)
+    earlier = {}  # (room, client_id) -> the message stored with that id
+    ids_by_room = defaultdict(set)
+    for message in messages:
+        if message.client_id:
+            ids_by_room[message.room].add(message.client_id)
+    for room, client_ids in ids_by_room.items():
+        for row in Message.objects.filter(room=room, client_id__in=client_ids):
+            earlier[room, row.client_id] = row
     new = []
-    for room, indexes in by_room.items():
-        client_ids = {messages[i].client_id for i in indexes if messages[i].client_id}
-        earlier = {}
-        if client_ids:
-            rows = Message.objects.filter(room=room, client_id__in=client_ids)
-            earlier = {row.client_id: row for row in rows}
-        head = Message.objects.head(room)
-        for index in indexes:
-            message = messages[index]
-            if message.client_id in earlier:
-                stored[index] = earlier[message.client_id]
-                continue
-            head += 1
-            message.seq = head
-            message.created = now  # stored at: times then never run backwards within a room
-            if message.client_id:
-                earlier[message.client_id] = message
-            stored[index] = message
-            new.append(message)
-    Message.objects.bulk_create(new)
+    for index, message in enumerate(messages):
+        key = (message.room, message.client_id)
+        if message.client_id and key in earlier:
+            stored[index] = earlier[key]  # sent again: answer with what was stored the first time
+            continue
+        if message.client_id:
+            earlier[key] = message
+        message.created = now  # stored at: times then never run backwards within a room
+        message.seq = None  # numbered by bulk_create() (again, if an earlier attempt failed)
+        new.append(message)
+    Message.objects.bulk_create(new)  # numbers them, room by room, in this order
     return stored
 
 

@@ -19,6 +19,23 @@ class MessageQuerySet(models.QuerySet):
         """The number of the room's newest message; 0 for a room without messages."""
         return self.filter(room=room_name).aggregate(head=Max("seq"))["head"] or 0
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """Django's bulk_create(), numbering the messages that have no `seq` yet, in list order.
+
+        In one transaction, which SQLite begins IMMEDIATE here (settings.py): no other writer
+        can take the same numbers between reading a room's newest one and inserting these.
+        """
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            heads = {}
+            for message in objs:
+                if message.seq is None:
+                    if message.room not in heads:
+                        heads[message.room] = self.head(message.room)
+                    heads[message.room] += 1
+                    message.seq = heads[message.room]
+            return super().bulk_create(objs, *args, **kwargs)
+
     def recent_rooms(self, limit=20):
         """Rooms with their last activity and message count, busiest-lately first."""
         return (
@@ -69,8 +86,7 @@ class Message(models.Model):
         tests). The chat stores its messages in batches instead, through chat/history.py."""
         if self.seq is not None:
             return super().save(*args, **kwargs)
-        # In one transaction, which SQLite begins IMMEDIATE here (settings.py): no other writer
-        # can take the same number between reading the newest one and saving this one.
+        # As in bulk_create(): read the newest number and insert in one transaction.
         with transaction.atomic():
             self.seq = Message.objects.head(self.room) + 1
             return super().save(*args, **kwargs)

@@ -6,7 +6,7 @@ import pytest
 from django.db import OperationalError
 
 from chat import history
-from chat.models import Message
+from chat.models import Message, MessageQuerySet
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,3 +102,21 @@ def test_saving_a_message_numbers_it_too(room_name):
     assert (one.seq, two.seq) == (1, 2)
     assert Message.objects.head(room_name) == 2
     assert Message.objects.head("nobody-here") == 0
+
+
+def test_a_number_taken_by_another_writer_meanwhile_is_retried(room_name, monkeypatch):
+    # What two writers at once can do on PostgreSQL: both read the same newest number. Here the
+    # first read is made to lie, as if another process had just inserted message 1.
+    Message.objects.create(room=room_name, username="bob", text="from another process")
+    real_head = MessageQuerySet.head
+    lies = [0]
+
+    def stale_head(self, room):
+        return lies.pop() if lies else real_head(self, room)
+
+    monkeypatch.setattr(MessageQuerySet, "head", stale_head)
+
+    (stored,) = history.write_batch([unsaved(room_name, "mine")])
+
+    assert stored.seq == 2
+    assert list(Message.objects.in_room(room_name).values_list("seq", flat=True)) == [1, 2]
