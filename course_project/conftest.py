@@ -14,6 +14,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.test import Client
 
+from chat import history
+
 #: The Origin a browser on our own pages sends (127.0.0.1 is in ALLOWED_HOSTS).
 ORIGIN = b"http://127.0.0.1"
 PASSWORD = "correct-horse-battery-staple"
@@ -127,8 +129,9 @@ def websocket(websocket_connect):
 def wait_until_processed():
     """Waits until a chat socket's consumer has finished every frame sent to it so far.
 
-    A consumer handles one frame at a time, and notifies a message's mentions after broadcasting
-    it. Once it answers a later bad frame, the earlier ones are done.
+    A consumer handles one frame at a time, handing each message to the history writer, which
+    stores it, then broadcasts it and notifies its mentions. Once the consumer answers a later bad
+    frame, every earlier message is with the writer; then the writer is waited for.
     Anything the socket receives before that answer is consumed.
     """
 
@@ -136,5 +139,6 @@ def wait_until_processed():
         await socket.send_json_to({})
         while "error" not in await socket.receive_json_from(timeout=TIMEOUT):
             pass
+        await history.flush()  # the writer runs on this test's event loop
 
     return wait

@@ -1,3 +1,4 @@
+import functools
 import logging
 import re
 from urllib.parse import parse_qs
@@ -5,8 +6,7 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.db import DatabaseError
 
-from mysite.layers import LAYER_ERRORS
-from mysite.websocket import FrameError, SafeJsonWebsocketConsumer, encode
+from mysite.websocket import FrameError, SafeJsonWebsocketConsumer
 from notifications.mentions import notify_mentions
 
 from . import history
@@ -149,7 +149,7 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
             await self.chat(content)
 
     async def chat(self, content):
-        """A message for the room: store it, acknowledge it, broadcast it."""
+        """A message for the room: handed to the history writer, which stores, broadcasts, acks."""
         client_id = validate_client_id(content)
         try:
             if not self.rate_limit.allow():
@@ -171,24 +171,24 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
             text=text,
             client_id=client_id,
         )
-        # Stored first, with its number: whoever receives it can find it in history later.
+        # The history writer commits the message (together with whatever else arrived meanwhile),
+        # broadcasts it to the room, and then calls acknowledge(): nothing is shown that is not
+        # stored. store() returns at once, so this socket's next frame is read while it writes.
+        history.store(message, then=functools.partial(self.acknowledge, message))
+
+    async def acknowledge(self, message, commit, published):
+        """Called by the history writer once `message` is stored and broadcast (or not)."""
+        client_id = message.client_id
         try:
-            stored = await history.store(message)
+            stored = commit.result()
         except DatabaseError:
             logger.exception("could not store a message in #%s", self.room_name)
-            raise FrameError(STORE_FAILED, id=client_id, retry=True) from None
-        payload = stored.payload()
+            await self.send_error(STORE_FAILED, id=client_id, retry=True)
+            return
         if client_id is not None:
             # The acknowledgement is the stored message itself, with the id the client gave it.
-            await self.send_json({**payload, "ack": client_id})
-        try:
-            await self.channel_layer.group_send(
-                # Encoded once here rather than once per receiving socket.
-                self.group_name,
-                {"type": "chat.message", "seq": stored.seq, "text": encode(payload)},
-            )
-        except LAYER_ERRORS as error:
-            logger.warning("could not broadcast to #%s: %s", self.room_name, error)
+            await self.send_json({**stored.payload(), "ack": client_id})
+        if not published:
             await self.send_error(UNREACHABLE)
         if stored is message:  # not a resend of a message stored earlier
             await notify_mentions(stored)
@@ -215,6 +215,7 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
             await super().dispatch(message)
 
     async def chat_message(self, event):
-        """Called for each message sent to the room's group."""
-        if event.get("seq", self.replayed_up_to + 1) > self.replayed_up_to:
-            await self.send(text_data=event["text"])
+        """Called for each event sent to the room's group: messages stored together, in order."""
+        for seq, text in event["messages"]:
+            if seq > self.replayed_up_to:  # not sent already by the replay in connect()
+                await self.send(text_data=text)

@@ -2,11 +2,14 @@
 reconnect and fetching holes without gaps or repeats, and what a failing database or channel
 layer does to the sender."""
 
+import time
+
 import pytest
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import OperationalError
 
 from chat import consumers, history
+from chat.history import write_batch
 from chat.models import Message
 from chat.rooms import room_group_name
 from mysite.websocket import encode
@@ -123,6 +126,29 @@ async def test_over_the_rate_limit_the_sender_is_told_to_try_again(websocket, ro
     assert (reply["id"], reply["retry"]) == ("b", True)
 
 
+async def test_a_sockets_next_frames_are_read_while_its_messages_are_written(
+    websocket, room_name, monkeypatch
+):
+    batches = []
+
+    def slow_write(messages):
+        batches.append(len(messages))
+        time.sleep(0.2)  # a slow disk
+        return write_batch(messages)
+
+    monkeypatch.setattr(history, "write_batch", slow_write)
+    monkeypatch.setattr(history, "_writers", {})  # a new writer, which uses the one above
+    sender = await websocket(chat_path(room_name))
+
+    for number in range(5):
+        await sender.send_json_to({"message": f"m{number}", "id": f"c{number}"})
+
+    frames = [await sender.receive_json_from(timeout=TIMEOUT) for _ in range(10)]  # acks, copies
+    acks = [frame for frame in frames if "ack" in frame]
+    assert [(ack["ack"], ack["seq"]) for ack in acks] == [(f"c{n}", n + 1) for n in range(5)]
+    assert len(batches) < 5  # frames that came during a write went together into the next
+
+
 # Faults: the database, the channel layer.
 
 
@@ -207,10 +233,13 @@ async def test_the_seam_between_replay_and_live_drops_repeats_only(websocket, ro
     socket = await websocket(chat_path(room_name, after=0))
     assert [frame["seq"] for frame in await receive_all(socket)] == [1, 2, 3]
 
-    for seq in (2, 3, 4):  # 2 and 3 raced the replay; 4 is new
-        text = encode({"seq": seq, "message": f"live {seq}", "user": "bob", "timestamp": "t"})
-        event = {"type": "chat.message", "seq": seq, "text": text}
-        await get_channel_layer().group_send(room_group_name(room_name), event)
+    # Broadcasts of 2 and 3 raced the replay; 4 is new.
+    messages = [
+        [seq, encode({"seq": seq, "message": f"live {seq}", "user": "bob", "timestamp": "t"})]
+        for seq in (2, 3, 4)
+    ]
+    event = {"type": "chat.message", "messages": messages}
+    await get_channel_layer().group_send(room_group_name(room_name), event)
 
     assert [frame["seq"] for frame in await receive_all(socket)] == [4]
 

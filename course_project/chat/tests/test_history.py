@@ -95,6 +95,53 @@ async def test_a_failed_write_reaches_every_sender_in_the_batch_and_stores_nothi
     assert (await writer.store(unsaved(room_name, "after the failure"))).seq == 1
 
 
+async def test_a_batch_is_committed_then_broadcast_then_its_senders_are_called_back(room_name):
+    events = []
+
+    def recording_write(messages):
+        stored = history.write_batch(messages)
+        events.append(("committed", [message.seq for message in stored]))
+        return stored
+
+    async def recording_broadcast(messages):
+        # What the others see is already in the database.
+        events.append(("broadcast", [m.seq async for m in Message.objects.in_room(room_name)]))
+        return True
+
+    async def acknowledge(commit, published):
+        events.append(("ack", commit.result().seq, published))
+
+    writer = history.GroupCommit(write=recording_write, broadcast=recording_broadcast)
+    for number in range(3):
+        writer.store(unsaved(room_name, f"m{number}"), then=acknowledge)
+    await writer.flush()
+
+    assert events == [
+        ("committed", [1, 2, 3]),
+        ("broadcast", [1, 2, 3]),
+        ("ack", 1, True),
+        ("ack", 2, True),
+        ("ack", 3, True),
+    ]
+
+
+async def test_a_broadcast_that_fails_still_acknowledges_what_was_stored(room_name):
+    async def broken_broadcast(messages):
+        raise RuntimeError("a layer with a bug")
+
+    answers = []
+
+    async def acknowledge(commit, published):
+        answers.append((commit.result().seq, published))
+
+    writer = history.GroupCommit(broadcast=broken_broadcast)
+    writer.store(unsaved(room_name, "kept"), then=acknowledge)
+    await writer.flush()
+
+    assert answers == [(1, False)]
+    assert await rows(room_name) == [(1, "kept")]
+
+
 def test_saving_a_message_numbers_it_too(room_name):
     one = Message.objects.create(room=room_name, username="alice", text="from the shell")
     two = Message.objects.create(room=room_name, username="alice", text="and another")
