@@ -66,3 +66,7 @@ class StoredLaterChatConsumer(ChatConsumer):
             self.group_name, {"type": "chat.message", "text": encode(payload)}
         )
         store_later(message)
+
+    async def chat_message(self, event):
+        # One message per event, unnumbered: there is nothing to skip after the replay.
+        await self.send(text_data=event["text"])
