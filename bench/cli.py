@@ -24,7 +24,7 @@ from bench.fanout import (
     plan,
 )
 from bench.servers import BENCH_SETTINGS, LAYERS, REDIS_LAYERS, RedisSource
-from workbook import REPO_ROOT
+from workbook.paths import REPO_ROOT
 from workbook.processes import temporary_database
 
 DESCRIPTION = """\

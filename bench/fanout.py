@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import psutil
 
 from bench.servers import LAYERS, serving
-from workbook import REPO_ROOT
+from workbook.paths import REPO_ROOT
 from workbook.processes import SERVERS, ProcessError
 
 VARIANTS = ("course", "bare", "raw", "later")

@@ -7,7 +7,7 @@ import contextlib
 import secrets
 import sys
 
-from workbook import REPO_ROOT
+from workbook.paths import REPO_ROOT
 from workbook.processes import (
     ProcessError,
     ServerProcess,

@@ -11,15 +11,24 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.conf import settings as django_settings
 from django.test import Client
 
 from chat import history
+from mysite.testing import login_cookie, use_test_database_file
 
 #: The Origin a browser on our own pages sends (127.0.0.1 is in ALLOWED_HOSTS).
 ORIGIN = b"http://127.0.0.1"
 PASSWORD = "correct-horse-battery-staple"
 TIMEOUT = 3
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """The test database is a file of this run's own (one per xdist worker), never db.sqlite3.
+
+    A file, not memory: see use_test_database_file().
+    """
+    use_test_database_file(tmp_path_factory.mktemp("database") / "test.sqlite3")
 
 
 @pytest.fixture(autouse=True)
@@ -75,14 +84,6 @@ def fake_clock():
     return FakeClock()
 
 
-def session_cookie(user):
-    """A `Cookie` header value carrying a fresh logged-in session for `user`."""
-    client = Client()
-    client.force_login(user)
-    name = django_settings.SESSION_COOKIE_NAME
-    return f"{name}={client.cookies[name].value}".encode()
-
-
 @pytest.fixture
 async def websocket_connect():
     """Opens sockets on the full ASGI application, refused or not.
@@ -100,7 +101,8 @@ async def websocket_connect():
         if origin is not None:
             headers.append((b"origin", origin))
         if user is not None:
-            headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
+            cookie = await sync_to_async(login_cookie)(user)
+            headers.append((b"cookie", cookie.encode()))
         communicator = WebsocketCommunicator(application, path, headers=headers)
         connected, _ = await communicator.connect(timeout=TIMEOUT)
         sockets.push_async_callback(communicator.disconnect, timeout=TIMEOUT)

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from workbook import REPO_ROOT
+from workbook.paths import REPO_ROOT
 
 TINY = ["--quick", "--clients", "5", "--messages", "20", "--warmup", "5", "--timeout", "60"]
 RUN_KEYS = {

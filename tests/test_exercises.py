@@ -1,14 +1,19 @@
 """Exercises are generated from solutions, pair with lessons, and every check can fail.
 
-A check that passes on the untouched exercise would tell a learner they are done when they have
-written nothing: each exercise is run as generated, and every one of its checks must fail.
-(The solutions passing is `pytest --nbval-lax solutions/`, which `make test` runs.)
+A check that passes when the learner has written nothing would tell a learner they are done, and
+give a student points for nothing: every exercise is graded as generated and with each stub
+replaced by `pass` (the learner who deleted the raise and wrote nothing), and every one of its
+checks, hidden ones included, must fail with the check's own message. (The solutions passing,
+hidden checks included, is `pytest --nbval-lax solutions/`, which `make test` runs.)
 """
+
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
 
-from tools import exercises, grade, nav
+from tools import exercises, nav
+from tools.grading import exercise, grader, runner
 
 SOLUTIONS = exercises.solutions()
 
@@ -37,14 +42,90 @@ def test_solution_pairs_with_a_lesson_and_has_checks(solution):
     assert not untagged, f"cells {untagged} run check() without the {exercises.CHECK_TAG} tag"
 
 
+# Limits far above what a check needs: a check that fails must fail by itself, not by a limit.
+LIMITS = runner.Limits(cell=60, notebook=240)
+NOT_THE_CHECKS_OWN = ("did not run", "timed out", "the kernel died", "the run was killed")
+
+
+def test_every_check_fails_when_nothing_is_written():
+    """Both empty answers of every exercise, graded side by side: no check may pass."""
+    jobs = []
+    for solution in SOLUTIONS:
+        copy = exercise.load(solution, hidden=True)
+        for stub in (exercises.raise_stub, exercises.pass_stub):
+            written = exercises.exercise_from(solution, stub=stub)
+            jobs.append((copy, stub.__name__, nbformat.writes(written).encode()))
+    options = grader.Options(limits=LIMITS, jobs=6)
+    with ThreadPoolExecutor(max_workers=options.jobs) as pool:
+        results = pool.map(
+            lambda job: (
+                job[0],
+                job[1],
+                grader.grade_submission("nobody", job[0], job[2], options),
+            ),
+            jobs,
+        )
+        wrong = []
+        for copy, stub, result in results:
+            assert result.status == "graded", f"{copy.name} ({stub}): {result.reason}"
+            for check in result.checks:
+                if check.passed:
+                    wrong.append(f"{copy.name} ({stub}): {check.name!r} passes")
+                elif check.problem.startswith(NOT_THE_CHECKS_OWN):
+                    wrong.append(f"{copy.name} ({stub}): {check.name!r}: {check.problem}")
+    assert not wrong, "checks that do not fail by themselves on an empty answer:\n" + "\n".join(
+        wrong
+    )
+
+
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
-def test_every_check_fails_on_the_untouched_exercise(solution):
-    result = grade.run_notebook(exercises.EXERCISES / solution.name)
-    assert result.total >= 2
-    passing = [check.cell for check in result.checks if check.passed]
-    assert not passing, f"check cells {passing} pass although nothing was written"
-    for check in result.checks:
-        assert "CheckFailed" in check.message, f"cell {check.cell}: not a helpful failure"
+def test_checks_follow_the_authoring_rules(solution):
+    """CONTRIBUTING.md, "Writing exercises": names, ids, tasks and points the grader relies on."""
+    notebook = nbformat.read(solution, as_version=4)
+    ids = [cell.id for cell in notebook.cells]
+    assert len(set(ids)) == len(ids), "cell ids must be unique: the grader finds tasks by id"
+    copy = exercise.load(solution, hidden=True)
+    names = [check.name for check in copy.checks]
+    assert len(set(names)) == len(names), "check names must be unique within an exercise"
+    assert copy.tasks, "an exercise needs a task cell (a BEGIN SOLUTION block)"
+    for task in copy.tasks:
+        section = copy.sections[task]
+        assert section.startswith("task "), f"task cell {task} is not under a '## Task N' heading"
+        assert any(check.section == section for check in copy.checks), f"{section} has no check"
+    assert all(check.points > 0 for check in copy.checks)
+    for cell in notebook.cells:
+        hidden = exercises.HIDDEN_TAG in exercises.tags(cell)
+        assert not hidden or exercises.CHECK_TAG in exercises.tags(cell), "hidden, not a check"
+        assert not hidden or not exercises.has_solution(cell.source), "a hidden task cell"
+
+
+def test_hidden_checks_are_graded_but_never_handed_out():
+    hidden = {
+        check.name: solution
+        for solution in SOLUTIONS
+        for check in exercise.load(solution, hidden=True).checks
+        if check.hidden
+    }
+    assert hidden, "the course shows at least one hidden check"
+    for name, solution in hidden.items():
+        handed_out = (exercises.EXERCISES / solution.name).read_text()
+        assert name not in handed_out, f"{solution.name} hands out its hidden check {name!r}"
+
+
+def test_exercises_carry_nbgrader_metadata_for_its_autograder():
+    notebook = nbformat.read(exercises.EXERCISES / "02-first-consumer.ipynb", as_version=4)
+    for cell in notebook.cells:
+        tags = exercises.tags(cell)
+        if cell.cell_type != "code":
+            continue
+        if exercises.TASK_TAG in tags:
+            assert "nbgrader" not in cell.metadata
+            continue
+        meta = cell.metadata["nbgrader"]
+        assert meta["locked"] is True
+        assert meta["grade_id"] == cell.id
+        assert meta["grade"] is (exercises.CHECK_TAG in tags)
+        assert cell.metadata["editable"] is False
 
 
 def test_stub_replaces_each_solution_block_at_its_indentation():

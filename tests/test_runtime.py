@@ -1,4 +1,4 @@
-"""The in-kernel server (workbook.live), clients against it, and source display.
+"""The in-kernel server (workbook.server), clients against it, and source display.
 
 One daphne per process, and Twisted's reactor cannot start twice: every in-process server test is
 in this module and shares one server (a module fixture), which stays up until the process ends.
@@ -126,12 +126,14 @@ class GroupMember(AsyncJsonWebsocketConsumer):
 
 def test_live_server_starts_once_and_is_reused(server):
     assert live_server() is server
-    assert LiveServer.start() is server
+    assert isinstance(server, LiveServer)
     assert server.running
     assert server.port > 0
     assert server.origin == f"http://127.0.0.1:{server.port}"
     assert server.url("chat/") == f"http://127.0.0.1:{server.port}/chat/"
     assert server.ws_url("/ws/chat/lobby/") == f"ws://127.0.0.1:{server.port}/ws/chat/lobby/"
+    # Where the learner's browser reaches it: the same, on one machine (tests pin that).
+    assert server.browser_url("/chat/") == server.url("/chat/")
 
 
 async def test_project_chat_route_works_through_the_mount_table(server):
@@ -260,6 +262,19 @@ async def test_login_cookie_makes_scope_user_the_user(server, route):
 
     with pytest.raises(LookupError, match="create_user"):
         login_cookie("nobody-by-this-name")
+
+
+async def test_a_bearer_token_makes_scope_user_the_user_on_mounted_sockets(server, route):
+    from accounts.tokens import make_token
+
+    server.mount(route, Hello)
+    user = create_user(unique("user"), "a-password-for-tests")
+    bearer = {"Authorization": f"Bearer {make_token(user)}"}
+    forged = {"Authorization": "Bearer not-a-token"}
+    async with await connect(server, route, headers=bearer) as client:
+        assert (await client.receive_json())["user"] == user.username
+    async with await connect(server, route, headers=forged) as client:
+        assert (await client.receive_json())["user"] == "AnonymousUser"
 
 
 async def test_login_over_http_works_on_the_in_kernel_server_too(server):

@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from IPython.core.formatters import DisplayFormatter
 
 from workbook import Tracer, database_trips
-from workbook.trace import TRIP_MODULES
+from workbook.trips import TRIP_MODULES
 
 
 async def hello_app(scope, receive, send):

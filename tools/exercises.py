@@ -27,9 +27,20 @@ becomes
         count = Message.objects.count()
 
 Outputs and execution counts are cleared. Exercises are never edited by hand.
+
+Cells keep their ids from the solution, so the grader can find each task in a student's copy:
+
+- a cell holding a solution block is a task cell, tagged `workbook-task` in the exercise: the only
+  cells the grader takes from a submission;
+- a cell tagged `workbook-check` holds checks (`with check(...)`); `workbook-hidden` as well makes
+  it a hidden check, left out of the exercise and run only when grading (`hidden=True`);
+- every other code cell and every check cell carries nbgrader's metadata (locked; checks are
+  grade cells with their points), so a JupyterHub running nbgrader can autograde the exercise,
+  and JupyterLab shows those cells read-only.
 """
 
 import argparse
+import ast
 import re
 import sys
 from pathlib import Path
@@ -43,6 +54,8 @@ BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<hint>.*\S))?\s*$
 END = re.compile(r"^\s*# END SOLUTION\s*$")
 STUB = re.compile(r"^\s*# STUB:(?: (?P<code>.*))?$")
 CHECK_TAG = "workbook-check"
+TASK_TAG = "workbook-task"
+HIDDEN_TAG = "workbook-hidden"
 LINE_LENGTH = 100  # ruff's line-length (pyproject.toml): exercises are linted and format-checked
 
 
@@ -62,17 +75,23 @@ def raise_stub(indent, hint):
     return [f"{indent}raise NotImplementedError(", f"{indent}    {literal}", f"{indent})"]
 
 
-def stub_source(source, where="cell"):
-    """The cell's source with every solution block replaced by its stub."""
+def pass_stub(indent, hint):
+    """The learner who deletes the raise and writes nothing: every check must still fail."""
+    return [f"{indent}pass"]
+
+
+def stub_source(source, where="cell", stub=raise_stub):
+    """The cell's source with every solution block replaced by its stub (`stub(indent, hint)`
+    gives its lines; a block with STUB lines becomes that code instead)."""
     out = []
     block = None
-    stub = []
+    given = []  # the block's STUB lines
     for number, line in enumerate(source.splitlines(), 1):
         if block is None:
             match = BEGIN.match(line)
             if match:
                 block = match
-                stub = []
+                given = []
                 continue
             if END.match(line):
                 raise MarkerError(f"{where}, line {number}: END SOLUTION without BEGIN")
@@ -81,19 +100,19 @@ def stub_source(source, where="cell"):
             out.append(line)
         elif END.match(line):
             indent = block["indent"]
-            if stub:
+            if given:
                 if block["hint"]:
                     out.append(f"{indent}# {block['hint']}")
-                out.extend(f"{indent}{code}".rstrip() for code in stub)
+                out.extend(f"{indent}{code}".rstrip() for code in given)
             else:
                 hint = block["hint"] or "write this part"
-                out.extend(raise_stub(indent, hint))
+                out.extend(stub(indent, hint))
             block = None
         elif BEGIN.match(line):
             raise MarkerError(f"{where}, line {number}: BEGIN SOLUTION inside another block")
         elif STUB.match(line):
-            stub.append(STUB.match(line)["code"] or "")
-        elif stub:
+            given.append(STUB.match(line)["code"] or "")
+        elif given:
             raise MarkerError(f"{where}, line {number}: solution code after a STUB line")
     if block is not None:
         raise MarkerError(f"{where}: BEGIN SOLUTION without END")
@@ -104,24 +123,85 @@ def has_solution(source):
     return any(BEGIN.match(line) for line in source.splitlines())
 
 
-def exercise_from(solution_path):
+def tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def checks_in(source, where="cell"):
+    """[(name, points)] of the `check(...)` calls in a check cell's source, in order.
+
+    Names and points must be literals: the grader lists an exercise's checks (and the points a
+    student can earn) from the instructor's copy, without running it.
+    """
+    found = []
+    calls = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check"
+    ]
+    for node in sorted(calls, key=lambda node: (node.lineno, node.col_offset)):
+        name = node.args[0] if node.args else None
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+            raise MarkerError(f"{where}, line {node.lineno}: a check's name must be a literal")
+        points = 1
+        for keyword in node.keywords:
+            if keyword.arg == "points":
+                value = keyword.value
+                if not (isinstance(value, ast.Constant) and isinstance(value.value, int | float)):
+                    raise MarkerError(f"{where}, line {node.lineno}: points must be a number")
+                points = value.value
+        found.append((name.value, points))
+    return found
+
+
+def nbgrader_metadata(cell, points=None):
+    """nbgrader's schema-3 cell metadata: a locked cell, or a grade cell worth `points`."""
+    metadata = {
+        "grade": points is not None,
+        "grade_id": cell.id,
+        "locked": True,
+        "schema_version": 3,
+        "solution": False,
+    }
+    if points is not None:
+        metadata["points"] = points
+    return metadata
+
+
+def exercise_from(solution_path, hidden=False, stub=raise_stub):
+    """The exercise for a learner; with `hidden=True` the grader's copy, hidden checks kept."""
     notebook = nbformat.read(solution_path, as_version=4)
+    kept = []
     for index, cell in enumerate(notebook.cells):
+        if HIDDEN_TAG in tags(cell) and not hidden:
+            continue
+        kept.append(cell)
         if cell.cell_type != "code":
             continue
-        cell.source = stub_source(cell.source, where=f"{solution_path.name} cell {index}")
+        where = f"{solution_path.name} cell {index}"
+        # An exercise read back (the learner's own copy, when solutions/ is not handed out) keeps
+        # its tags: its stubs carry no markers any more.
+        task = has_solution(cell.source) or TASK_TAG in tags(cell)
+        cell.source = stub_source(cell.source, where=where, stub=stub)
         cell.outputs = []
         cell.execution_count = None
+        if task:
+            cell.metadata["tags"] = [*(tag for tag in tags(cell) if tag != TASK_TAG), TASK_TAG]
+            continue
+        points = None
+        if CHECK_TAG in tags(cell):
+            points = sum(points for _, points in checks_in(cell.source, where))
+        # Read-only in JupyterLab: the grader runs its own copy of these cells, never the learner's.
+        cell.metadata["editable"] = False
+        cell.metadata["deletable"] = False
+        cell.metadata["nbgrader"] = nbgrader_metadata(cell, points)
+    notebook.cells = kept
     return notebook
 
 
 def check_cells(notebook):
     """Indices of the cells tagged as checks."""
-    return [
-        index
-        for index, cell in enumerate(notebook.cells)
-        if CHECK_TAG in cell.get("metadata", {}).get("tags", [])
-    ]
+    return [index for index, cell in enumerate(notebook.cells) if CHECK_TAG in tags(cell)]
 
 
 def solutions():

@@ -81,6 +81,8 @@ def nav_cells(position, paths, titles):
 def nav_cell(source):
     cell = nbformat.v4.new_markdown_cell(source)
     cell.metadata["tags"] = [NAV_TAG]
+    # Links are for reading; a slideshow (tools.slides) leaves them out.
+    cell.metadata["slideshow"] = {"slide_type": "skip"}
     cell.pop("id", None)
     return cell
 

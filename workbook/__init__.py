@@ -1,20 +1,25 @@
 """The notebook runtime of Channels Workbook: live servers, clients, tracing, source display.
 
-Lessons start with `from workbook import ...`; importing it makes course_project's apps importable.
-Nothing here sets Django up or starts a server until a lesson asks for one (live_server()).
+Lessons and exercises import what they use from here: `from workbook import connect, live_server`.
+`__all__` below is that public API. These submodules are public too, for what fewer lessons need:
+
+- workbook.checks: check(), expect(), expect_equal(), for the checks in exercise notebooks
+- workbook.processes: servers, workers and Redis in processes of their own
+- workbook.views: Django views written in a cell, served by the in-kernel server
+- workbook.browser: the system Chromium, for Playwright
+- workbook.environment: lesson 00's check of the kernel's Python and packages
+
+The other modules, one job each, serve these: paths (where the repository's parts are), project
+(course_project importable, Django set up), server (the in-kernel daphne), mounts (what it serves),
+serverlog (what it logs), addresses (URLs of a server), hosting (where the learner's browser
+reaches one: 127.0.0.1, a hub's proxy, a codespace), asgi (an app from a consumer class), users
+(accounts in its database), clients (WebSocket clients), trace (the ASGI tracer), trips (database
+trips), source (showing project code), pytest_plugin (Django set up for the runtime's own tests).
+
+Importing workbook sets nothing up and starts nothing until a lesson asks (live_server()).
 """
 
-import sys
-from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-COURSE_PROJECT = REPO_ROOT / "course_project"
-
-if str(COURSE_PROJECT) not in sys.path:
-    sys.path.insert(0, str(COURSE_PROJECT))
-
-# After the paths above: these modules use them.
-from workbook.clients import (  # noqa: E402
+from workbook.clients import (
     Client,
     HandshakeRefused,
     LoginFailed,
@@ -24,15 +29,13 @@ from workbook.clients import (  # noqa: E402
     connect,
     login,
 )
-from workbook.live import (  # noqa: E402
-    LiveServer,
-    ServerStopped,
-    create_user,
-    live_server,
-    login_cookie,
-)
-from workbook.source import show_file, show_source  # noqa: E402
-from workbook.trace import Tracer, database_trips  # noqa: E402
+from workbook.paths import COURSE_PROJECT, REPO_ROOT
+from workbook.project import setup_django
+from workbook.server import LiveServer, ServerStopped, live_server
+from workbook.source import show_file, show_source
+from workbook.trace import Tracer
+from workbook.trips import database_trips
+from workbook.users import create_user, login_cookie
 
 __all__ = [
     "COURSE_PROJECT",
@@ -52,6 +55,7 @@ __all__ = [
     "live_server",
     "login",
     "login_cookie",
+    "setup_django",
     "show_file",
     "show_source",
 ]

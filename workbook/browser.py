@@ -6,6 +6,8 @@ Playwright never downloads a browser here; lessons and tests drive the Chromium 
 import os
 import shutil
 
+__all__ = ["CHROMIUM_ARGS", "CHROMIUM_MISSING", "chromium_args", "find_chromium"]
+
 CHROMIUM_MISSING = (
     "no Chromium found: install it (Debian/Ubuntu: sudo apt-get install chromium) "
     "or set CHROMIUM=/path/to/chrome"

@@ -7,16 +7,27 @@
 
 A passing check prints one line starting with "✓". A failing one raises CheckFailed, whose message
 names the check, what was expected, what happened and a hint: never a bare AssertionError.
+`check(name, points=2)` makes a check worth more than the default 1 point when a class is graded.
 If the in-kernel server logged an error while the check ran (a consumer raised, perhaps a stub's
 NotImplementedError), the message ends with that error's last line, so nobody has to dig in
 `server.log` to learn why a socket closed.
+
+When the grader runs a notebook (tools/grading sets WORKBOOK_CHECK_RESULTS=1), each check also
+publishes its result as a display output of type RESULT_MIME: name, points, passed, and on a
+failure the problem and the hint. The grader reads those instead of scraping printed text.
 """
 
 import contextlib
+import os
 
 from workbook.clients import HandshakeRefused, ReceiveTimeout, SocketClosed
+from workbook.server import running_server
+
+__all__ = ["CheckFailed", "check", "expect", "expect_equal"]
 
 PASSED = "✓"
+RESULT_MIME = "application/vnd.workbook.check+json"
+RESULTS_ENV = "WORKBOOK_CHECK_RESULTS"
 
 
 class CheckFailed(AssertionError):
@@ -58,13 +69,18 @@ class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextMa
     (NotImplementedError), a mismatch, a timeout waiting for a message, a refused handshake.
     """
 
-    def __init__(self, name, hint=""):
+    def __init__(self, name, hint="", points=1):
+        if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
+            raise ValueError(f"check {name!r}: points must be a positive number, not {points!r}")
         self.name = name
         self.hint = hint
-        self._log_before = []
+        self.points = points
+        self._log_mark = 0
 
     def __enter__(self):
-        self._log_before = list(_server_log_lines())
+        # With no server yet, every line its log will hold comes after the check began.
+        server = running_server()
+        self._log_mark = server.log.mark() if server is not None else 0
         return self
 
     async def __aenter__(self):
@@ -72,7 +88,8 @@ class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextMa
 
     def __exit__(self, kind, error, traceback):
         if error is None:
-            print(f"{PASSED} {self.name}")
+            if not _publish({"name": self.name, "points": self.points, "passed": True}):
+                print(f"{PASSED} {self.name}")
             return False
         failure = self.failure(error)
         logged = self.server_error()
@@ -80,16 +97,23 @@ class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextMa
             failure = CheckFailed(
                 failure.name, f"{failure.problem}\n  The server logged: {logged}", failure.hint
             )
+        if failure.name == self.name:  # an inner check's failure was published by that check
+            _publish(
+                {
+                    "name": self.name,
+                    "points": self.points,
+                    "passed": False,
+                    "problem": failure.problem,
+                    "hint": failure.hint,
+                }
+            )
         raise failure from None
 
     def server_error(self):
         """The last line of the newest error the in-kernel server logged during the check."""
-        before = {id(line) for line in self._log_before}  # the list keeps those ids alive
-        errors = [
-            line
-            for line in _server_log_lines()
-            if id(line) not in before and line.startswith(("ERROR", "CRITICAL"))
-        ]
+        server = running_server()
+        logged = server.log.since(self._log_mark) if server is not None else []
+        errors = [line for line in logged if line.startswith(("ERROR", "CRITICAL"))]
         if not errors:
             return ""
         return errors[-1].strip().splitlines()[-1].strip()
@@ -111,9 +135,14 @@ class check(contextlib.AbstractContextManager, contextlib.AbstractAsyncContextMa
         return CheckFailed(self.name, f"{type(error).__name__}: {error}", self.hint)
 
 
-def _server_log_lines():
-    """The in-kernel server's log lines, if that server was started (never starts it)."""
-    from workbook import live
+def _publish(result):
+    """Hand a check's result to the grader, if one runs this notebook; True when published."""
+    if os.environ.get(RESULTS_ENV) != "1":
+        return False
+    from IPython import get_ipython
+    from IPython.display import publish_display_data
 
-    server = live._server
-    return list(server.log.lines) if server is not None else []
+    if get_ipython() is None:
+        return False
+    publish_display_data({RESULT_MIME: result})
+    return True

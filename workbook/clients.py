@@ -5,7 +5,7 @@
     await bob.receive_json()                  # {"message": "hi", "user": "anonymous", ...}
     await close_all([alice, bob])
 
-`server` is the in-kernel server (workbook.live) or a server process (workbook.processes): both
+`server` is the in-kernel server (workbook.server) or a server process (workbook.processes): both
 have `.origin` and `.ws_url()`. Every wait has a timeout, and a timeout says what was awaited, on
 which path, and what did arrive, so a lesson that goes wrong explains itself. (That is why the
 async methods take `timeout=` rather than leaving it to `asyncio.timeout()` around them.)
@@ -19,6 +19,17 @@ import httpx
 from websockets.asyncio.client import connect as websocket_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.protocol import State
+
+__all__ = [
+    "Client",
+    "HandshakeRefused",
+    "LoginFailed",
+    "ReceiveTimeout",
+    "SocketClosed",
+    "close_all",
+    "connect",
+    "login",
+]
 
 #: Characters of each message quoted in an error, and how many of the latest messages.
 QUOTE_LIMIT = 80
@@ -297,7 +308,8 @@ async def connect(
 
 
 def _in_kernel_cookie(server, user):
-    from workbook.live import LiveServer, login_cookie
+    from workbook.server import LiveServer
+    from workbook.users import login_cookie
 
     if not isinstance(server, LiveServer):
         raise TypeError(
@@ -320,6 +332,7 @@ async def login(server, username, password, timeout=10):  # noqa: ASYNC109
 
     Works with any server that serves course_project (a server process or the in-kernel one).
     """
+    cookie_name = _session_cookie_name()
     async with httpx.AsyncClient(base_url=server.origin, timeout=timeout, trust_env=False) as http:
         page = await http.get("/accounts/login/")
         page.raise_for_status()
@@ -330,10 +343,20 @@ async def login(server, username, password, timeout=10):  # noqa: ASYNC109
             "/accounts/login/",
             data={"username": username, "password": password, "csrfmiddlewaretoken": token[1]},
         )
-        session = response.cookies.get("sessionid")
+        session = response.cookies.get(cookie_name)
         if response.status_code != 302 or session is None:
             raise LoginFailed(
                 f"logging in as {username!r} failed (HTTP {response.status_code}): "
                 "wrong username or password, or the user does not exist in this server's database"
             )
-    return f"sessionid={session}"
+    return f"{cookie_name}={session}"
+
+
+def _session_cookie_name():
+    """The name of course_project's session cookie, from its settings."""
+    from django.conf import settings
+
+    from workbook.project import use_course_project
+
+    use_course_project()  # reading settings needs no more than that: not django.setup()
+    return settings.SESSION_COOKIE_NAME

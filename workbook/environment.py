@@ -4,7 +4,8 @@
     check_environment()
 
 The requirements are read from the repository's own pyproject.toml (`requires-python`) and
-requirements.txt, so this check can never disagree with what `make lab` installs.
+requirements.txt (with course_project/requirements.txt, which it includes), so this check can
+never disagree with what `make lab` installs.
 """
 
 import re
@@ -14,7 +15,7 @@ from importlib import metadata
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 
-from workbook import REPO_ROOT
+from workbook.paths import REPO_ROOT
 
 __all__ = ["check_environment"]
 
@@ -28,17 +29,21 @@ _FIX = (
 )
 
 
-def _requirements():
-    """The requirements.txt entries that apply to this Python (environment markers evaluated)."""
+def _requirements(path=REPO_ROOT / "requirements.txt"):
+    """The entries of a requirements file, and of the files it includes with `-r`, that apply
+    to this Python (environment markers evaluated)."""
     entries = []
-    for line in (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         text = line.split(" #", 1)[0].strip()
+        if text.startswith("-r "):
+            entries += _requirements(path.parent / text.removeprefix("-r ").strip())
         if not text or text.startswith(("#", "-")):
             continue
         try:
             requirement = Requirement(text)
         except InvalidRequirement as error:
-            raise RuntimeError(f"requirements.txt has a line pip cannot read: {error}") from None
+            name = path.relative_to(REPO_ROOT)
+            raise RuntimeError(f"{name} has a line pip cannot read: {error}") from None
         if requirement.marker is None or requirement.marker.evaluate():
             entries.append(requirement)
     return entries

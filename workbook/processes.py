@@ -1,6 +1,10 @@
 """Servers, workers and Redis in processes of their own, for lessons and tests that need real
 process boundaries. Each process gets a free 127.0.0.1 port, is waited for until it says it is
 ready, is stopped by its own handle (or a `with` block), and is stopped at exit if forgotten.
+
+course_project's processes run the normal Django way: in course_project/ as their working
+directory (`python manage.py ...`, `python -m daphne mysite.asgi:application`), where Python
+finds the project's modules by itself. Nothing is added to their import path.
 """
 
 import atexit
@@ -16,7 +20,25 @@ import tempfile
 import threading
 from pathlib import Path
 
-from workbook import COURSE_PROJECT, REPO_ROOT
+from workbook.addresses import ServerAddress
+from workbook.paths import COURSE_PROJECT
+
+__all__ = [
+    "REDIS_MISSING",
+    "SERVERS",
+    "ManagedProcess",
+    "ProcessError",
+    "RedisProcess",
+    "ServerProcess",
+    "find_redis_server",
+    "free_port",
+    "manage",
+    "project_env",
+    "start_redis",
+    "start_server",
+    "start_worker",
+    "temporary_database",
+]
 
 _running = set()
 
@@ -112,17 +134,11 @@ def free_port():
 
 
 def project_env(**overrides):
-    """The environment a course_project process needs: settings, import path, unbuffered output.
-
-    The import path has course_project (its apps) and the repository root (workbook, bench).
-    """
+    """This process's environment for a course_project process, with `overrides` applied (a value
+    of None removes a variable): its settings module, as manage.py and asgi.py set it, and
+    unbuffered output, so its lines arrive as they are printed."""
     env = dict(os.environ)
-    import_path = [str(COURSE_PROJECT), str(REPO_ROOT), env.get("PYTHONPATH")]
-    env.update(
-        DJANGO_SETTINGS_MODULE="mysite.settings",
-        PYTHONPATH=os.pathsep.join(filter(None, import_path)),
-        PYTHONUNBUFFERED="1",
-    )
+    env.update(DJANGO_SETTINGS_MODULE="mysite.settings", PYTHONUNBUFFERED="1")
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)
@@ -150,23 +166,6 @@ def temporary_database():
     path = Path(folder) / "db.sqlite3"
     manage("migrate", "--verbosity", "0", env=project_env(DJANGO_DB_PATH=path))
     return path
-
-
-class ServerAddress:
-    """The addresses of a server on `host` and `port`: the in-kernel one and processes alike."""
-
-    host = "127.0.0.1"
-
-    @property
-    def origin(self):
-        """The Origin header a browser on this server's pages would send."""
-        return f"http://{self.host}:{self.port}"
-
-    def url(self, path="/"):
-        return f"{self.origin}/{path.lstrip('/')}"
-
-    def ws_url(self, path):
-        return f"ws://{self.host}:{self.port}/{path.lstrip('/')}"
 
 
 class ServerProcess(ServerAddress, ManagedProcess):

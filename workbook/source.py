@@ -15,7 +15,9 @@ from pathlib import Path
 
 from IPython.display import Code
 
-from workbook import COURSE_PROJECT, REPO_ROOT
+from workbook.paths import COURSE_PROJECT, REPO_ROOT
+
+__all__ = ["show_file", "show_source"]
 
 LANGUAGES = {
     ".py": "python",

@@ -12,23 +12,20 @@ server), so a lesson can show the protocol as a table or a sequence diagram:
 
 The text forms are deterministic for the same conversation (no times, ports, ids; long bodies cut
 short), because the plain-text output is what nbval compares.
-
-`database_trips()` counts another thing a lesson cannot see from outside: how often consumers
-stop at Django's database thread before handling an event.
 """
 
 import collections
-import contextlib
 import html
-import importlib
-import inspect
 import itertools
 import re
 import threading
 from dataclasses import dataclass
-from unittest import mock
 
 from IPython.display import Markdown
+
+from workbook.asgi import asgi_application
+
+__all__ = ["Tracer"]
 
 #: Headers worth showing in a scope; the rest (host, user-agent, keys...) are noise or vary per run.
 INTERESTING_HEADERS = (
@@ -43,20 +40,6 @@ INTERESTING_HEADERS = (
 BODY_LIMIT = 60
 
 _PORT = re.compile(r"(//[^/\s:]+):\d+")
-
-
-def asgi_application(target):
-    """An ASGI callable for `target`: a consumer class gives `target.as_asgi()`, an app itself."""
-    if isinstance(target, type):
-        if hasattr(target, "as_asgi"):
-            return target.as_asgi()
-        raise TypeError(
-            f"{target.__name__} is a class without as_asgi(): pass a Channels consumer class "
-            "or an ASGI application (an async callable taking scope, receive, send)"
-        )
-    if not callable(target):
-        raise TypeError(f"{target!r} is not an ASGI application or a consumer class")
-    return target
 
 
 def _shorten(value, limit=BODY_LIMIT):
@@ -291,55 +274,3 @@ class SequenceDiagram(Markdown):
 
     def __repr__(self):
         return self.mermaid
-
-
-class DatabaseTrips:
-    """Trips to the database thread, per consumer class; see database_trips()."""
-
-    def __init__(self):
-        self.by_consumer = collections.Counter()
-
-    @property
-    def count(self):
-        return sum(self.by_consumer.values())
-
-    def __repr__(self):
-        return f"<{self.count} trips to the database thread: {dict(self.by_consumer)}>"
-
-
-#: Channels modules that call aclose_old_connections(): before every handler (consumer), and
-#: once more after a WebSocket disconnect or an HTTP response (generic).
-TRIP_MODULES = ("channels.consumer", "channels.generic.websocket", "channels.generic.http")
-
-
-@contextlib.contextmanager
-def database_trips(consumer=None):
-    """Counts the calls Channels makes to close_old_connections() around consumer handlers.
-
-    Each is a trip to the one thread that runs a process's sync database work. Counts consumers
-    in this process (the in-kernel server) while the `with` block lasts; with `consumer` (a
-    class), only instances of it, so sockets that other cells are still closing do not count:
-
-        with database_trips(ChatConsumer) as trips:
-            ...  # send a message, receive it everywhere
-        trips.count
-    """
-    trips = DatabaseTrips()
-    with contextlib.ExitStack() as stack:
-        for name in TRIP_MODULES:
-            module = importlib.import_module(name)
-            counted = _counted(trips, module.aclose_old_connections, consumer)
-            stack.enter_context(mock.patch.object(module, "aclose_old_connections", counted))
-        yield trips
-
-
-def _counted(trips, real, consumer):
-    async def counted():
-        # Channels calls this from a consumer method (dispatch, websocket_disconnect): the
-        # caller's `self` says which consumer made the trip.
-        caller = inspect.currentframe().f_back.f_locals.get("self")
-        if consumer is None or isinstance(caller, consumer):
-            trips.by_consumer[type(caller).__name__] += 1  # on the server's loop: no lock
-        await real()
-
-    return counted

@@ -18,17 +18,28 @@ from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  #
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from accounts.middleware import TokenAuthMiddleware  # noqa: E402
+from mysite.prefix import WebSocketScriptName  # noqa: E402
 from mysite.routing import channel_routes, websocket_urlpatterns  # noqa: E402
+
+
+def websocket_application(router):
+    """The stack every WebSocket goes through, with `router` picking the consumer at the end.
+
+    Refuse sockets opened from other sites' pages (they would carry our users' cookies),
+    resolve scope["user"] from the session cookie (or a script's bearer token),
+    then let `router` pick a consumer by path (under the site's prefix, when it is served under
+    one behind a proxy: mysite/prefix.py). A function, so that whatever serves these sockets
+    with routes of its own (a test, the course's notebook server) gets exactly this stack.
+    """
+    return AllowedHostsOriginValidator(
+        AuthMiddlewareStack(TokenAuthMiddleware(WebSocketScriptName(router)))
+    )
+
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Refuse sockets opened from other sites' pages (they would carry our users' cookies),
-        # resolve scope["user"] from the session cookie (or a script's bearer token),
-        # then pick a consumer by path.
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
-        ),
+        "websocket": websocket_application(URLRouter(websocket_urlpatterns)),
         # Only `manage.py runworker` sends "channel" scopes: a message on a named channel goes
         # to the consumer registered for that name. Web servers never route anything here.
         "channel": ChannelNameRouter(channel_routes),

@@ -163,3 +163,58 @@ LOGGING = {
     # Django's own logging config gives "django" a console handler too: print its records once.
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# --- Behind a proxy: a path prefix, and the address the browser really uses ------------------
+# Nothing in this block applies on a plain `make serve`. In a class the browser often reaches the
+# site through a proxy: JupyterHub's jupyter-server-proxy shows it under
+# /user/<name>/proxy/<port>/, a codespace at https://<codespace>-<port>.app.github.dev/.
+# `make serve` and the notebooks' server set these from where they run (workbook/hosting.py);
+# classroom/README.md has the details.
+
+# The path prefix the site is served under, e.g. /user/ada/proxy/8000: {% url %}, static files,
+# redirects and the pages' sockets carry it (mysite/prefix.py does what Django does not).
+FORCE_SCRIPT_NAME = os.environ.get("DJANGO_SCRIPT_NAME", "").rstrip("/") or None
+if FORCE_SCRIPT_NAME:
+    # Django adds the prefix to a relative STATIC_URL when it is first read, from the thread
+    # that reads it, which is not always one that knows the prefix (runserver's is not).
+    STATIC_URL = f"{FORCE_SCRIPT_NAME}/{STATIC_URL}"
+MIDDLEWARE = ["mysite.prefix.ScriptNameMiddleware", *MIDDLEWARE]
+# A URL name, not Django's default literal /accounts/login/, so that it carries the prefix too.
+LOGIN_URL = "login"
+
+
+def env_origins(name):
+    """A comma-separated list of exact origins, scheme://host[:port], from the environment."""
+    from urllib.parse import urlsplit  # here, to keep this block in one piece
+
+    origins = [value.strip() for value in os.environ.get(name, "").split(",") if value.strip()]
+    for origin in origins:
+        parts = urlsplit(origin)
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or "*" in origin
+            or parts.path
+            or parts.query
+            or parts.fragment
+        ):
+            raise ImproperlyConfigured(
+                f"{name}: {origin!r} is not an origin such as https://hub.example.org "
+                "(a scheme and a host, maybe a port; no path, no wildcard)"
+            )
+    return origins
+
+
+def origin_host(origin):
+    """The host of `origin`, as ALLOWED_HOSTS writes it ("[::1]" for an IPv6 address)."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(origin).hostname
+    return f"[{host}]" if ":" in host else host
+
+
+# Origins besides the site's own whose pages may post forms here and open sockets: the address
+# the proxy gives the browser. Each one's host becomes an allowed host too. Exact origins only,
+# never a wildcard: *.app.github.dev would let in every other codespace's pages.
+CSRF_TRUSTED_ORIGINS = env_origins("DJANGO_TRUSTED_ORIGINS")
+ALLOWED_HOSTS += [origin_host(origin) for origin in CSRF_TRUSTED_ORIGINS]

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from mysite.prefix import site_path, site_url
+
 
 class NotificationQuerySet(models.QuerySet):
     def unread(self):
@@ -13,6 +15,8 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     message = models.TextField()
+    # A page of the site as a path inside it ("/chat/lobby/"), without the prefix the site was
+    # reached under when it was made: behind a proxy that prefix is not the same every day.
     link = models.CharField(max_length=200, blank=True)
     created = models.DateTimeField(default=timezone.now)
     read = models.BooleanField(default=False)
@@ -25,6 +29,15 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"to {self.user}: {self.message[:40]}"
+
+    def save(self, *args, **kwargs):
+        self.link = site_path(self.link)  # reverse() in a view gives it with the prefix
+        super().save(*args, **kwargs)
+
+    @property
+    def url(self):
+        """The link's address for a browser, under the prefix the site is served under."""
+        return site_url(self.link)
 
     def payload(self, unread):
         """What the user's sockets receive; `unread` is their unread count, for the badge."""

@@ -10,29 +10,19 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
-from django.test import Client
+
+from mysite.testing import login_cookie, session_cookie
 
 ORIGIN = b"http://127.0.0.1"
 TIMEOUT = 3
-
-
-def cookie_header(session_key):
-    return f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()
-
-
-def login_cookie(user):
-    client = Client()
-    client.force_login(user)
-    return cookie_header(client.cookies[settings.SESSION_COOKIE_NAME].value)
 
 
 def guest_cookie_now():
     session = SessionStore()
     session["game_guest"] = True
     session.save()
-    return cookie_header(session.session_key)
+    return session_cookie(session.session_key).encode()
 
 
 @pytest.fixture
@@ -53,7 +43,7 @@ async def game_socket():
     async def open_socket(room, *, user=None, cookie=None):
         headers = [(b"origin", ORIGIN)]
         if user is not None:
-            cookie = await sync_to_async(login_cookie)(user)
+            cookie = (await sync_to_async(login_cookie)(user)).encode()
         if cookie is not None:
             headers.append((b"cookie", cookie))
         socket = WebsocketCommunicator(application, f"/ws/game/{room}/", headers=headers)

@@ -1,10 +1,13 @@
+import os
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from notifications.models import Notification
-from workbook.processes import manage, project_env
 
 pytestmark = pytest.mark.django_db
 
@@ -50,11 +53,24 @@ def test_notify_blank_text_is_a_command_error(alice):
     assert not Notification.objects.exists()
 
 
-def test_notify_as_a_process_fails_with_one_line_and_no_traceback(tmp_path):
-    env = project_env(DJANGO_DB_PATH=tmp_path / "db.sqlite3")
-    manage("migrate", "--verbosity", "0", env=env)
+def manage(*args, db_path, **environ):
+    """`python manage.py ARGS` in a process of its own, on the database file `db_path`, with
+    `environ` added to its environment variables."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_DB_PATH": str(db_path), **environ},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
-    result = manage("notify", "nobody", "hi", env=env, check=False)
+
+def test_notify_as_a_process_fails_with_one_line_and_no_traceback(tmp_path):
+    db_path = tmp_path / "db.sqlite3"
+    assert manage("migrate", "--verbosity", "0", db_path=db_path).returncode == 0
+
+    result = manage("notify", "nobody", "hi", db_path=db_path)
 
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == ["CommandError: no user named 'nobody'"]
@@ -62,16 +78,19 @@ def test_notify_as_a_process_fails_with_one_line_and_no_traceback(tmp_path):
 
 def test_notify_while_redis_is_down_says_in_one_line_that_it_is_stored(tmp_path):
     # Nothing listens on this port: the channel layer cannot be reached, as in an outage.
-    env = project_env(DJANGO_DB_PATH=tmp_path / "db.sqlite3", REDIS_URL=f"redis://{DEAD_ADDRESS}/0")
-    manage("migrate", "--verbosity", "0", env=env)
-    manage("shell", "--verbosity", "0", "--command", CREATE_ALICE, env=env)
+    db_path, redis_url = tmp_path / "db.sqlite3", f"redis://{DEAD_ADDRESS}/0"
+    assert manage("migrate", "--verbosity", "0", db_path=db_path).returncode == 0
+    assert (
+        manage("shell", "--verbosity", "0", "--command", CREATE_ALICE, db_path=db_path).returncode
+        == 0
+    )
 
-    result = manage("notify", "alice", "during the outage", env=env, check=False)
+    result = manage("notify", "alice", "during the outage", db_path=db_path, REDIS_URL=redis_url)
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.count("\n") == 1
     assert result.stdout.startswith("Stored notification 1 for alice")
     assert "cannot be reached" in result.stdout
-    stored = manage("shell", "--verbosity", "0", "--command", COUNT_ALICES, env=env)
+    stored = manage("shell", "--verbosity", "0", "--command", COUNT_ALICES, db_path=db_path)
     assert stored.stdout.strip() == "1"

@@ -14,8 +14,7 @@ const log = document.querySelector("#chat-log");
 const outboxList = document.querySelector("#chat-outbox");
 const input = document.querySelector("#chat-message-input");
 const status = document.querySelector("#chat-status");
-const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-const url = `${scheme}://${window.location.host}/ws/chat/${roomName}/`;
+const url = siteUrls.socket(`ws/chat/${roomName}/`); // site.js: the prefix, and wss: on https
 
 // Messages from two server processes can arrive slightly out of order: a hole is given this
 // long (ms) to fill by itself before the page asks for it.

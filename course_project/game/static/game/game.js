@@ -14,8 +14,7 @@ const status = document.querySelector("#game-status");
 const joinButton = document.querySelector("#game-join");
 const newButton = document.querySelector("#game-new");
 const leaveButton = document.querySelector("#game-leave");
-const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-const url = `${scheme}://${window.location.host}/ws/game/${roomName}/`;
+const url = siteUrls.socket(`ws/game/${roomName}/`); // site.js: the prefix, and wss: on https
 let socket = null;
 let retryDelay = 1000;
 

@@ -6,8 +6,7 @@
 
 (function () {
   const badge = document.querySelector("#notification-badge");
-  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  const url = `${scheme}://${window.location.host}/ws/notifications/`;
+  const url = siteUrls.socket("ws/notifications/"); // site.js: the prefix, and wss: on https
   let failures = 0; // failed connects in a row, for reconnectDelay() (static/js/reconnect.js)
   let newestId = null;
 

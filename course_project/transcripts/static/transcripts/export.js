@@ -39,7 +39,7 @@
     if (!waiting || !data.link || !data.link.startsWith("/transcripts/")) return;
     waiting = false;
     const link = document.createElement("a");
-    link.href = data.link;
+    link.href = siteUrls.page(data.link); // a path inside the site: site.js adds the prefix
     link.textContent = "Download";
     status.replaceChildren(`${data.message} `, link);
   });

@@ -11,35 +11,32 @@ mount the one and talk to the other directly.
 
 Twisted's reactor, which daphne runs on, cannot be started twice in a process: there is one server
 per kernel, started on first use and reused after. Everything the server would log (daphne, Django,
-Channels, errors in consumers) is kept in `server.log` instead of printed, because whatever a
-background thread prints lands in whichever cell happens to be running.
+Channels, errors in consumers) is kept in `server.log` instead of printed (workbook.serverlog).
+
+On a JupyterHub, Binder or a codespace the learner's browser reaches the server elsewhere than
+127.0.0.1 (workbook.hosting): `server.browser_url(path)` is the address to show them, and the
+server's settings (its path prefix, the host names it accepts) follow from it.
 """
 
 import asyncio
 import atexit
-import collections
 import contextlib
-import copy
 import logging
-import os
-import shutil
-import tempfile
 import threading
-from pathlib import Path
 
-from workbook.processes import ServerAddress
-from workbook.trace import asgi_application
+from workbook import hosting, serverlog
+from workbook.addresses import ServerAddress
+from workbook.mounts import MountTable
+from workbook.project import setup_django
 
-#: Loggers of the server's stack; their records go to `server.log`, not to cell outputs.
-#: The root logger ("") too: course_project's settings send every logger there, and its apps
-#: (chat.history, channels_redis, ...) log from the server thread.
-SERVER_LOGGERS = ("", "daphne", "twisted", "django", "channels", "workbook.live")
+__all__ = ["LiveServer", "ServerStopped", "live_server", "running_server"]
+
 RESTART_NEEDED = (
     "the in-kernel server was stopped, and Twisted's reactor cannot start again in the same "
     "process: restart the kernel (Kernel > Restart Kernel) to get a new server"
 )
 
-logger = logging.getLogger("workbook.live")
+logger = logging.getLogger("workbook.server")
 
 _lock = threading.Lock()
 _server = None
@@ -49,209 +46,39 @@ class ServerStopped(RuntimeError):
     """The in-kernel server has stopped; only a new process (a kernel restart) can run another."""
 
 
-class ServerLog(logging.Handler):
-    """The last `limit` log lines of the server's stack; its repr is those lines, for a cell."""
-
-    def __init__(self, limit=200):
-        super().__init__(level=logging.INFO)
-        self.lines = collections.deque(maxlen=limit)
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-
-    def emit(self, record):
-        try:
-            self.lines.append(self.format(record))
-        except Exception:
-            self.handleError(record)
-
-    def clear(self):
-        self.lines.clear()
-
-    def __repr__(self):
-        return "\n".join(self.lines) or "(nothing logged)"
-
-
-def _capture_loggers(handler):
-    """Send the server stack's loggers to `handler` only; return how to put them back."""
-    saved = []
-    for name in SERVER_LOGGERS:
-        log = logging.getLogger(name)
-        saved.append((log, log.handlers[:], log.propagate))
-        log.handlers = [handler]
-        log.propagate = False
-
-    def restore():
-        for log, handlers, propagate in saved:
-            log.handlers = handlers
-            log.propagate = propagate
-
-    return restore
-
-
-def _websocket_pattern(route, app):
-    """A URLPattern from `route` (a path string, or a path()/re_path() entry) and `app`."""
-    from django.urls import URLPattern, path
-
-    if isinstance(route, URLPattern):
-        if app is not None:
-            raise TypeError(
-                "mount(path(...)) takes the consumer inside path(); do not pass it twice"
-            )
-        return URLPattern(
-            route.pattern, asgi_application(route.callback), route.default_args, route.name
-        )
-    if not isinstance(route, str):
-        raise TypeError(f"route must be a path string or a path()/re_path() entry, not {route!r}")
-    if app is None:
-        raise TypeError(
-            f"mount({route!r}, ...) needs the consumer class or ASGI app to serve there"
-        )
-    return path(route.lstrip("/"), asgi_application(app))
-
-
-def _websocket_key(route):
-    """How a WebSocket mount is named: its route, as path() or re_path() holds it."""
-    from django.urls import URLPattern
-
-    return str(route.pattern) if isinstance(route, URLPattern) else str(route).lstrip("/")
-
-
-def _http_prefix(prefix):
-    key = str(prefix).strip("/")
-    if not key:
-        raise ValueError("mount HTTP apps under a prefix such as 'raw/', not at the root")
-    return key
-
-
-def _replace_router(stack, router):
-    """A copy of a websocket middleware stack with `router` in place of its URLRouter.
-
-    Returns (copied stack, the URLRouter it replaced). Middleware keep their inner app in
-    `.inner` (Channels' BaseMiddleware, the auth stack) or `.application` (OriginValidator).
-    """
-    from channels.routing import URLRouter
-
-    if isinstance(stack, URLRouter):
-        return router, stack
-    for attribute in ("inner", "application"):
-        inner = getattr(stack, attribute, None)
-        if inner is not None:
-            layer = copy.copy(stack)
-            replacement, found = _replace_router(inner, router)
-            setattr(layer, attribute, replacement)
-            return layer, found
-    raise LookupError(f"no URLRouter found inside {stack!r}")
-
-
-class MountTable:
-    """The application the in-kernel server runs: course_project's, plus apps mounted by cells.
-
-    WebSocket connections go through a copy of the project's own websocket stack (origin check,
-    session and token auth) whose router tries the mounted consumers first, then the project's
-    routes. HTTP requests under a mounted prefix go to that app, the rest to Django.
-
-    A connection is routed when it opens, from the table as it is then, so a re-mount affects
-    new connections only. Tables are replaced, never changed in place, because cells change them
-    from the kernel's thread while the server reads them from its own.
-    """
-
-    def __init__(self, application):
-        self.application = application
-        self.websocket = {}  # route: (URLPattern, URLRouter over just that pattern)
-        self.http = {}  # prefix without slashes: app
-        project_stack = application.application_mapping["websocket"]
-        try:
-            self.websocket_app, self.project_router = _replace_router(
-                project_stack, self.route_websocket
-            )
-        except LookupError as error:
-            raise RuntimeError(
-                "mysite.asgi's websocket application has changed shape: the in-kernel server "
-                f"needs a URLRouter inside its middleware to mount consumers ({error})"
-            ) from None
-
-    def mount(self, route, app=None):
-        from channels.routing import URLRouter
-
-        pattern = _websocket_pattern(route, app)
-        key = _websocket_key(pattern)
-        self.websocket = {**self.websocket, key: (pattern, URLRouter([pattern]))}
-
-    def mount_http(self, prefix, app):
-        self.http = {**self.http, _http_prefix(prefix): asgi_application(app)}
-
-    def unmount(self, route):
-        if _websocket_key(route) in self.websocket:
-            key = _websocket_key(route)
-            self.websocket = {k: v for k, v in self.websocket.items() if k != key}
-        elif str(route).strip("/") in self.http:
-            key = str(route).strip("/")
-            self.http = {k: v for k, v in self.http.items() if k != key}
-        else:
-            mounted = [*self.websocket, *self.http]
-            raise KeyError(f"nothing is mounted at {route!r}; mounted: {mounted or 'nothing'}")
-
-    async def route_websocket(self, scope, receive, send):
-        """The router inside the websocket stack: mounted consumers first, then the project's."""
-        path = scope["path"].lstrip("/")
-        for pattern, router in self.websocket.values():
-            if pattern.pattern.match(path):
-                return await router(scope, receive, send)
-        return await self.project_router(scope, receive, send)
-
-    def _http_app(self, scope):
-        path = scope["path"].lstrip("/")
-        for prefix, app in self.http.items():
-            if path == prefix or path.startswith(prefix + "/"):
-                return app, dict(scope, root_path=scope.get("root_path", "") + "/" + prefix)
-        return self.application, scope
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "websocket":
-            return await self.websocket_app(scope, receive, send)
-        if scope["type"] == "http":
-            app, scope = self._http_app(scope)
-            return await app(scope, receive, send)
-        return await self.application(scope, receive, send)
-
-
 class LiveServer(ServerAddress):
     """The one daphne server of this process, on a free 127.0.0.1 port, in a daemon thread.
 
     Its addresses (`origin`, `url()`, `ws_url()`) come from ServerAddress, as a ServerProcess's
-    do, so clients and lessons work against either.
+    do, so clients and lessons work against either. `browser` says where the learner's browser
+    reaches it (workbook.hosting), and browser_url() gives the links to show them.
     """
 
     def __init__(self, db_path):
         self.db_path = db_path
         self.application = None  # the MountTable, once started
-        self.log = ServerLog()
+        self.log = serverlog.ServerLog()
         self.loop = None
         self.port = None
+        self.browser = None  # a hosting.BrowserAddress, once the port is known
         self._daphne = None
         self._thread = None
         self._ready = threading.Event()
         self._startup_error = None
         self._restore_logging = None
 
-    @classmethod
-    def start(cls, *, db_path=None, timeout=30):
-        """The same as live_server(): start the server, or return the one already running."""
-        return live_server(db_path=db_path, timeout=timeout)
-
     def _launch(self, timeout):
         import daphne.server  # first: it installs Twisted's asyncio reactor
 
-        from mysite.asgi import application
-
-        # After Django is set up: django.setup() applies settings.LOGGING, which would undo it.
-        self._restore_logging = _capture_loggers(self.log)
-        # That LOGGING prints INFO records to stderr, and httpx logs each request at INFO:
-        # a lesson's own HTTP calls would print a line (with a port in it) into their cells.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+        hosting.where_browser_is()  # a bad WORKBOOK_BROWSER_URL stops us before daphne starts
+        # Until Django is set up, daphne's own lines (and any error) go to server.log as well.
+        self._restore_logging = serverlog.capture(self.log)
         try:
-            self.application = MountTable(application)
+            # daphne listens first and Django is set up after: where the learner's browser reaches
+            # this port (a hub's /user/<name>/proxy/<port>/, say) decides settings that Django
+            # reads once, when it is set up. Until then only this kernel knows the port.
             self._daphne = daphne.server.Server(
-                self.application,
+                self._serve_connection,
                 endpoints=[f"tcp:port=0:interface={self.host}"],
                 signal_handlers=False,  # only the main thread may install them: the kernel's
                 verbosity=0,  # Twisted's own log goes nowhere
@@ -269,19 +96,83 @@ class LiveServer(ServerAddress):
                 raise RuntimeError(
                     f"the in-kernel server could not start: {self._startup_error}\n{self.log}"
                 ) from self._startup_error
+            self._set_up_django(timeout)
         except BaseException:
             self.restore_logging()
+            if self._thread is not None and self._thread.is_alive():
+                self.stop(timeout=5)
             raise
 
-    def _serve(self):
+    def _set_up_django(self, timeout):
+        from django.conf import settings
+
+        self.browser = hosting.browser_address(self.port)
+        self.db_path = setup_django(self.db_path, environ=self.browser.django_environ())
+        wanted = self.browser.script_name or None
+        if (settings.FORCE_SCRIPT_NAME or None) != wanted:
+            raise RuntimeError(
+                "Django was set up before the server, for another address than "
+                f"{self.browser.url()} (FORCE_SCRIPT_NAME is {settings.FORCE_SCRIPT_NAME!r}): "
+                "restart the kernel and start live_server() before anything else sets Django up"
+            )
+        if self.browser.origin and not self.browser.local:
+            # The hub's or the codespace's proxy says which scheme the browser used: the page's
+            # https origin then matches, for Django's CSRF check, the request it sends.
+            self._daphne.proxy_forwarded_proto_header = "X-Forwarded-Proto"
+        application = MountTable()  # imports mysite.asgi
+        # Setting Django up applied its LOGGING over the capture: capture again (the first
+        # capture's restore still puts back what was there before).
+        serverlog.capture(self.log)
+        # That LOGGING prints INFO records to stderr, and httpx logs each request at INFO:
+        # a lesson's own HTTP calls would print a line (with a port in it) into their cells.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        self._migrate(timeout)
+        self.application = application  # from now on connections reach the project
+
+    def _migrate(self, timeout):
         from django.core.management import call_command
         from django.db import connections
 
+        failure = []
+
+        def migrate():
+            # In a thread of its own, with no event loop: Django refuses ORM calls from a thread
+            # whose loop is running, and a notebook cell's is.
+            try:
+                call_command("migrate", verbosity=0, interactive=False)
+            except BaseException as error:
+                failure.append(error)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=migrate, name="workbook-migrate", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if thread.is_alive():
+            raise RuntimeError(f"migrating the database took more than {timeout} s")
+        if failure:
+            raise RuntimeError(f"migrating the database failed: {failure[0]}") from failure[0]
+
+    async def _serve_connection(self, scope, receive, send):
+        """What daphne runs for each connection: the project, once Django is set up."""
+        if self.application is None:
+            # Only this kernel knows the port before then; anything else gets a plain refusal.
+            if scope["type"] == "http":
+                await send({"type": "http.response.start", "status": 503, "headers": []})
+                await send({"type": "http.response.body", "body": b"starting"})
+            elif scope["type"] == "websocket":
+                await send({"type": "websocket.close"})
+            return
+        if self.browser.learns_host:
+            from django.conf import settings
+
+            learned = hosting.learn_proxied_host(scope, self.browser, settings.ALLOWED_HOSTS)
+            if learned:
+                logger.info("accepting %s, the host name the browser reaches the hub by", learned)
+        await self.application(scope, receive, send)
+
+    def _serve(self):
         try:
-            # In this thread because no event loop runs here yet: Django refuses ORM calls from
-            # a thread with a running loop, and a notebook cell is one.
-            call_command("migrate", verbosity=0, interactive=False)
-            connections.close_all()
             self._daphne.run()  # returns when the reactor stops
         except BaseException as error:
             self._startup_error = error
@@ -330,6 +221,14 @@ class LiveServer(ServerAddress):
     @property
     def running(self):
         return self._thread is not None and self._thread.is_alive() and self.loop is not None
+
+    def browser_url(self, path="/"):
+        """The address of the page `path` for the learner's browser: http://127.0.0.1:<port>/...
+        on their own machine, through Jupyter's proxy on a hub, the forwarded address in a
+        codespace (workbook.hosting). url() stays the address for clients in this kernel."""
+        if self.browser is None:
+            raise ServerStopped("the in-kernel server has not started")
+        return self.browser.url(path)
 
     # Mounting apps written in cells.
 
@@ -436,7 +335,7 @@ class LiveServer(ServerAddress):
             return
         # daphne logs as it shuts down, perhaps after restore_logging() or at interpreter exit
         # when the usual handlers' streams are closed: keep those lines in server.log as well.
-        restore = _capture_loggers(self.log)
+        restore = serverlog.capture(self.log)
         try:
             reactor.callFromThread(self._daphne.stop)
             self._thread.join(timeout)
@@ -462,33 +361,6 @@ class LiveServer(ServerAddress):
         return f"<LiveServer {state}; mounted: {mounted}>"
 
 
-def setup_django(db_path=None):
-    """Configure Django for course_project with a database of its own, unless already set up.
-
-    Returns the database path. If something set Django up before (pytest-django, a cell that
-    called django.setup()), the database configured there is used.
-    """
-    import django
-    from django.conf import settings
-
-    if settings.configured:
-        configured = settings.DATABASES["default"]["NAME"]
-        if db_path is not None and str(configured) != str(db_path):
-            raise RuntimeError(
-                f"Django is already set up with the database {configured}; start live_server() "
-                "before anything else sets Django up, or restart the kernel"
-            )
-        return configured
-    if db_path is None:
-        folder = tempfile.mkdtemp(prefix="workbook-live-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        db_path = Path(folder) / "db.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-    os.environ["DJANGO_DB_PATH"] = str(db_path)
-    django.setup()
-    return db_path
-
-
 def live_server(*, db_path=None, timeout=30):
     """The in-kernel server: started (Django set up, database migrated) on the first call,
     the same object on every later one.
@@ -506,10 +378,15 @@ def live_server(*, db_path=None, timeout=30):
                     "restart the kernel to use another"
                 )
             return _server
-        server = LiveServer(setup_django(db_path))
+        server = LiveServer(db_path)
         server._launch(timeout)
         _server = server
         return server
+
+
+def running_server():
+    """The in-kernel server if one was started in this process, else None; never starts one."""
+    return _server
 
 
 @atexit.register
@@ -518,44 +395,3 @@ def _stop_at_exit():
     if _server is not None and _server.running:
         with contextlib.suppress(RuntimeError):
             _server.stop(timeout=5)
-
-
-def _create_user(username, password):
-    from django.contrib.auth import get_user_model
-
-    user, _ = get_user_model().objects.get_or_create(username=username)
-    user.set_password(password)
-    user.save()
-    return user
-
-
-def create_user(username, password):
-    """A user in the in-kernel server's database (created, or its password reset if it exists)."""
-    return live_server().run_sync(_create_user, username, password)
-
-
-def _session_cookie(user):
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-
-    User = get_user_model()
-    # Looked up afresh even for a User object: a stale copy (its password changed since) would
-    # sign a session the auth middleware then rejects, and the socket would be anonymous.
-    lookup = {"username": user} if isinstance(user, str) else {"pk": user.pk}
-    try:
-        account = User.objects.get(**lookup)
-    except User.DoesNotExist:
-        raise LookupError(
-            f"no user {user!r} in the server's database: "
-            "create one with create_user(name, password)"
-        ) from None
-    client = Client()
-    client.force_login(account)  # stores a session for the user the way a login view would
-    name = settings.SESSION_COOKIE_NAME
-    return f"{name}={client.cookies[name].value}"
-
-
-def login_cookie(user):
-    """A Cookie header value logging `user` (a User or a username) in on the in-kernel server."""
-    return live_server().run_sync(_session_cookie, user)
