@@ -16,7 +16,8 @@ document.addEventListener("notification", (event) => {
   time.dateTime = data.created;
   time.textContent = new Date(data.created).toLocaleTimeString();
   const text = document.createElement(data.link ? "a" : "span");
-  if (data.link) text.href = data.link;
+  // The link is a path inside the site: site.js adds the prefix the site is served under.
+  if (data.link) text.href = siteUrls.page(data.link);
   text.textContent = data.message;
   item.append(time, " ", text);
   list.prepend(item);
