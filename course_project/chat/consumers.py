@@ -118,6 +118,13 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
         else:
             self.replayed_up_to = await self.send_range(after)
 
+    async def disconnect(self, code):
+        """Called when the socket closes, by the client or by a server that is stopping."""
+        # What this socket sent is stored (and broadcast) before its consumer ends, so that a
+        # graceful stop leaves nothing unstored. The writer is shared: this waits for the rest of
+        # its work too, a batch or two.
+        await history.flush()
+
     async def send_recent(self):
         """Send the room's latest CHAT_HISTORY messages, oldest first; return the last number."""
         newest = Message.objects.in_room(self.room_name).order_by("-seq")

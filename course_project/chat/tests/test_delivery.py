@@ -149,6 +149,21 @@ async def test_a_sockets_next_frames_are_read_while_its_messages_are_written(
     assert len(batches) < 5  # frames that came during a write went together into the next
 
 
+async def test_a_socket_that_closes_leaves_what_it_sent_stored(websocket, room_name, monkeypatch):
+    def slow_write(messages):
+        time.sleep(0.3)  # still writing when the socket closes
+        return write_batch(messages)
+
+    monkeypatch.setattr(history, "write_batch", slow_write)
+    monkeypatch.setattr(history, "_writers", {})  # a new writer, which uses the one above
+    sender = await websocket(chat_path(room_name))
+
+    await sender.send_json_to({"message": "last words", "id": "c-9"})
+    await sender.disconnect(timeout=TIMEOUT)  # returns once the consumer has ended
+
+    assert await stored(room_name) == [(1, "last words")]
+
+
 # Faults: the database, the channel layer.
 
 
