@@ -145,8 +145,8 @@ class Clients:
 
     def close(self):
         async def close_all():
-            for reader in self.readers:
-                reader.cancel()
+            for task in self.tasks:
+                task.cancel()
             await asyncio.gather(
                 *(socket.close() for socket in self.sockets), return_exceptions=True
             )
