@@ -228,3 +228,39 @@ def test_the_game_through_the_proxy_with_a_login_and_a_notebook_player(hub, page
     expect(page.locator("#game-player-o")).to_have_text("bob")
     page.screenshot(path=tmp_path / "game-through-jupyter-proxy.png")
     kernel.run("await bob.close()")
+
+
+def test_the_chat_and_the_badge_through_the_proxy_with_a_notebook_client(hub, page, tmp_path):
+    jupyter, kernel, port = hub
+    kernel.run(
+        "from workbook import connect, create_user, live_server\n\n"
+        "server = live_server()\n"
+        'create_user("carol", "carol-sings-42")\n'
+        'create_user("dave", "dave-drums-42")'
+    )
+    room = f"{HUB_PREFIX}proxy/{port}/chat/proxied/"
+    login = f"{HUB_PREFIX}proxy/{port}/accounts/login/?next={room}"
+    page.goto(hub_url(jupyter, f"{HUB_PREFIX}login?next={quote(login)}"))
+    page.locator("#password_input").fill(TOKEN)
+    page.locator("#login_submit").click()
+    page.locator("#id_username").fill("carol")
+    page.locator("#id_password").fill("carol-sings-42")
+    page.locator("#login-submit").click()
+    page.wait_for_url(hub_url(jupyter, room))
+    # room.js and badge.js opened their sockets under the prefix: both are live.
+    expect(page.locator("#chat-status")).to_have_text("")
+
+    kernel.run('dave = await connect(server, "/ws/chat/proxied/", user="dave")')
+    page.locator("#chat-message-input").fill("hello from the browser")
+    page.locator("#chat-message-submit").click()  # browser → notebook
+    said = 'said = await dave.expect(lambda m: m.get("message") == "hello from the browser")'
+    assert kernel.printed(f'{said}\nprint(said["user"])').strip() == "carol"
+
+    kernel.run('await dave.send_json({"message": "hi @carol, from the notebook"})')
+    log = page.locator("#chat-log")
+    expect(log).to_contain_text("hi @carol, from the notebook")  # notebook → browser
+    # The mention became a notification, pushed to the badge over its own proxied socket.
+    expect(page.locator("#notification-badge")).to_have_text("1")
+    expect(page.locator("#notification-badge")).to_be_visible()
+    page.screenshot(path=tmp_path / "chat-through-jupyter-proxy.png")
+    kernel.run("await dave.close()")
