@@ -1,8 +1,11 @@
+import asyncio
 import functools
 import logging
 import re
+from collections import deque
 from urllib.parse import parse_qs
 
+from channels.exceptions import StopConsumer
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -87,6 +90,11 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
 
     # Broadcasts numbered up to this were already sent by the replay in connect().
     replayed_up_to = 0
+    replier = None  # the task sending reply()'s frames, while there are any
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.replies = deque()  # frames for this socket from the history writer, in order
 
     async def connect(self):
         """Called when a client asks to open the socket."""
@@ -190,15 +198,32 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
             stored = commit.result()
         except DatabaseError:
             logger.exception("could not store a message in #%s", self.room_name)
-            await self.send_error(STORE_FAILED, id=client_id, retry=True)
+            self.reply({"error": STORE_FAILED, "id": client_id, "retry": True})
             return
         if client_id is not None:
             # The acknowledgement is the stored message itself, with the id the client gave it.
-            await self.send_json({**stored.payload(), "ack": client_id})
+            self.reply({**stored.payload(), "ack": client_id})
         if not published:
-            await self.send_error(UNREACHABLE)
+            self.reply({"error": UNREACHABLE})
         if stored is message:  # not a resend of a message stored earlier
             await notify_mentions(stored)
+
+    def reply(self, content):
+        """Send `content` to this socket from a task of its own, in the order given.
+
+        The history writer serves every room of the process: it must never wait for one client
+        to read (a server with backpressure, such as uvicorn, makes a send wait).
+        """
+        self.replies.append(content)
+        if self.replier is None or self.replier.done():
+            self.replier = asyncio.create_task(self._send_replies())
+
+    async def _send_replies(self):
+        while self.replies:
+            try:
+                await self.send_json(self.replies.popleft())
+            except StopConsumer:  # the socket was dropped (it would not read): nothing to say
+                self.replies.clear()
 
     async def fetch(self, content):
         """`{"type": "fetch", "after": N, "before": M}`: the messages a client has missed."""

@@ -167,6 +167,8 @@ class GroupCommit:
 
     async def flush(self):
         """Wait until everything handed over so far is stored, broadcast and called back."""
+        if asyncio.current_task() is self.task:
+            return  # called from a callback: the writer cannot wait for itself
         while self.task is not None and not self.task.done():
             await asyncio.shield(self.task)
 
