@@ -1,8 +1,9 @@
 """course_project's ASGI application plus what only benchmarks need.
 
 - The bare tutorial consumer at /ws/bare/<room>/, added to the project's own WebSocket routes, so
-  it runs behind the very same ProtocolTypeRouter, AllowedHostsOriginValidator and
-  AuthMiddlewareStack as the course's ChatConsumer, on the same server and channel layer.
+  it runs behind the very same ProtocolTypeRouter and WebSocket stack (origin check,
+  AuthMiddlewareStack, connection limits) as the course's ChatConsumer, on the same server and
+  channel layer.
 - The course's consumer as it was before it stored messages first (bench/stored_later.py) at
   /ws/later/<room>/, in the same way: the at-most-once baseline of lesson 14.
 - GET /bench/stats/: the server loop's task count, thread count, tracked Python objects and
@@ -33,7 +34,8 @@ from mysite import routing  # noqa: E402
 
 # Added before mysite.asgi builds its URLRouter from this list, so the project's application
 # object itself serves these consumers: no second copy of the middleware stack to drift.
-routing.websocket_urlpatterns += [
+# First, ahead of the project's last route, which refuses every path nothing else serves.
+routing.websocket_urlpatterns[:0] = [
     path("ws/bare/<str:room_name>/", BareChatConsumer.as_asgi()),
     path("ws/later/<str:room_name>/", StoredLaterChatConsumer.as_asgi()),
 ]

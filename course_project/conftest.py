@@ -16,8 +16,12 @@ from django.test import Client
 from chat import history
 from mysite.testing import login_cookie, use_test_database_file
 
-#: The Origin a browser on our own pages sends (127.0.0.1 is in ALLOWED_HOSTS).
+#: The Host a browser sends to a server on http://127.0.0.1 (which is in ALLOWED_HOSTS), and the
+#: Origin its pages send: the server's own origin.
+HOST = b"127.0.0.1"
 ORIGIN = b"http://127.0.0.1"
+#: The client address a server puts in the scope; limits count per address.
+CLIENT = ("127.0.0.1", 50000)
 PASSWORD = "correct-horse-battery-staple"
 TIMEOUT = 3
 
@@ -97,13 +101,14 @@ async def websocket_connect():
     sockets = contextlib.AsyncExitStack()
 
     async def connect(path, *, user=None, origin=ORIGIN):
-        headers = []
+        headers = [(b"host", HOST)]
         if origin is not None:
             headers.append((b"origin", origin))
         if user is not None:
             cookie = await sync_to_async(login_cookie)(user)
             headers.append((b"cookie", cookie.encode()))
         communicator = WebsocketCommunicator(application, path, headers=headers)
+        communicator.scope["client"] = CLIENT  # as a server fills it in
         connected, _ = await communicator.connect(timeout=TIMEOUT)
         sockets.push_async_callback(communicator.disconnect, timeout=TIMEOUT)
         return connected, communicator

@@ -12,6 +12,7 @@ from channels.testing import WebsocketCommunicator
 
 from workbook.mounts import MountTable
 
+HOST = (b"host", b"127.0.0.1")
 ORIGIN = (b"origin", b"http://127.0.0.1")
 TIMEOUT = 3
 
@@ -60,12 +61,12 @@ async def test_a_mounted_consumer_gets_the_projects_origin_check_and_users(djang
     assert await open_socket(table, "/ws/whoami/") == (False, None)  # no Origin header
     foreign = (b"origin", b"http://evil.example")
     assert await open_socket(table, "/ws/whoami/", [foreign, cookie]) == (False, None)
-    assert await open_socket(table, "/ws/whoami/", [ORIGIN]) == (
+    assert await open_socket(table, "/ws/whoami/", [HOST, ORIGIN]) == (
         True,
         {"user": "AnonymousUser", "tag": None},
     )
     for credentials in (cookie, token):
-        _, first = await open_socket(table, "/ws/whoami/", [ORIGIN, credentials])
+        _, first = await open_socket(table, "/ws/whoami/", [HOST, ORIGIN, credentials])
         assert first["user"] == "ada"
 
 
@@ -82,12 +83,12 @@ async def test_a_middleware_added_to_the_factory_applies_to_mounts_and_project_r
     table = MountTable()
     table.mount("ws/whoami/", WhoAmI)
 
-    assert await open_socket(table, "/ws/whoami/", [ORIGIN]) == (
+    assert await open_socket(table, "/ws/whoami/", [HOST, ORIGIN]) == (
         True,
         {"user": "AnonymousUser", "tag": "tagged"},
     )
     # The project's routes sit behind the same stack, and work: the chat answers a bad frame.
-    communicator = WebsocketCommunicator(table, "/ws/chat/mounts-test/", headers=[ORIGIN])
+    communicator = WebsocketCommunicator(table, "/ws/chat/mounts-test/", headers=[HOST, ORIGIN])
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     assert connected
     await communicator.send_json_to({})
@@ -112,7 +113,7 @@ async def test_mounted_consumers_are_found_under_a_prefix(under_prefix, path):
     table = MountTable()
     table.mount("ws/whoami/", WhoAmI)
 
-    assert await open_socket(table, path, [ORIGIN]) == (
+    assert await open_socket(table, path, [HOST, ORIGIN]) == (
         True,
         {"user": "AnonymousUser", "tag": None},
     )

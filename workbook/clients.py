@@ -37,14 +37,16 @@ QUOTE_COUNT = 5
 
 REFUSAL_HINTS = {
     403: (
-        "Channels answers 403 when the Origin header is missing or not in ALLOWED_HOSTS, "
-        "or when the consumer closes before accept() (a room name it rejects, a user who "
-        "is not logged in)"
+        "The project answers 403 when the Origin header is missing or is not exactly the "
+        "server's own origin (scheme, host and port) or one in DJANGO_TRUSTED_ORIGINS, when a "
+        "user or address has too many sockets open, when the consumer closes before accept() "
+        "(a room name it rejects, a user who is not logged in), and under daphne when no route "
+        "serves the path"
     ),
     404: "No route serves this path",
     500: (
-        "The application raised while handling the handshake, for example because no route "
-        "matches this path; the server's log has the traceback (server.log in the kernel)"
+        "The application raised while handling the handshake; the server's log has the "
+        "traceback (server.log in the kernel)"
     ),
 }
 
@@ -243,10 +245,16 @@ class Client:
         return f"<Client {self.path} {state}, {len(self.received)} received>"
 
 
-async def _connect_one(server, path, headers, origin, open_timeout):
+async def _connect_one(server, path, headers, origin, open_timeout, host=None):
+    url, address = server.ws_url(path), {}
+    if host:
+        # The Host header comes from the URL; the TCP connection still goes to the server.
+        url = f"ws://{host}/{path.lstrip('/')}"
+        address = {"host": server.host, "port": server.port}
     try:
         websocket = await websocket_connect(
-            server.ws_url(path),
+            url,
+            **address,
             origin=origin or None,
             additional_headers=headers,
             open_timeout=open_timeout,
@@ -272,6 +280,7 @@ async def connect(
     cookie=None,
     origin=None,
     headers=None,
+    host=None,
     n=None,
     timeout=5,  # noqa: ASYNC109
 ):
@@ -281,6 +290,8 @@ async def connect(
     `cookie` is a Cookie header value, e.g. from `await login(server, name, password)`;
     `user` (a User or a username) logs in on the in-kernel server without a password.
     `headers` adds others, e.g. {"Authorization": "Bearer ..."} as a script would send.
+    `host` is the `Host` header, the site's name as a browser sends it ("chat.example.com"),
+    for a server that answers only to that name; the connection still goes to `server`.
     `timeout` bounds the opening handshake. A refused handshake raises HandshakeRefused.
     """
     path = "/" + path.lstrip("/")
@@ -294,9 +305,9 @@ async def connect(
     headers = headers or None
     origin = server.origin if origin is None else origin
     if n is None:
-        return await _connect_one(server, path, headers, origin, timeout)
+        return await _connect_one(server, path, headers, origin, timeout, host)
     results = await asyncio.gather(
-        *(_connect_one(server, path, headers, origin, timeout) for _ in range(n)),
+        *(_connect_one(server, path, headers, origin, timeout, host) for _ in range(n)),
         return_exceptions=True,
     )
     clients = [result for result in results if isinstance(result, Client)]

@@ -12,6 +12,7 @@ import collections
 import importlib.util
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -34,6 +35,7 @@ __all__ = [
     "free_port",
     "manage",
     "project_env",
+    "shipped_options",
     "start_redis",
     "start_server",
     "start_worker",
@@ -189,24 +191,53 @@ SERVERS = {
         r"Listening on TCP address 127\.0\.0\.1:(?P<port>\d+)",
     ),
     "uvicorn": (
-        ["-m", "uvicorn", "--host", "127.0.0.1", "--port", "0"],
+        # The same message size limit as daphne's (1 MiB) and the deployment's (chat.service).
+        ["-m", "uvicorn", "--host", "127.0.0.1", "--port", "0", "--ws-max-size", "1048576"],
         r"Uvicorn running on http://127\.0\.0\.1:(?P<port>\d+)",
     ),
 }
 
+#: Options of deploy/chat.service's ExecStart that say where the server listens, or whom it
+#: trusts for proxy headers: a server started here listens on a free port, with no proxy.
+PLACE_OPTIONS = {"--host": 1, "--port": 1, "--forwarded-allow-ips": 1, "--proxy-headers": 0}
 
-def start_server(server="daphne", *, app=PROJECT_APP, db_path=None, env=None, timeout=30):
+
+def shipped_options(unit=COURSE_PROJECT / "deploy" / "chat.service"):
+    """The options the deployment gives its server (uvicorn, in deploy/chat.service's
+    ExecStart), without those in PLACE_OPTIONS: its limits and timeouts, for start_server()."""
+    lines = Path(unit).read_text().splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("ExecStart="))
+    command = lines[start].removeprefix("ExecStart=")
+    while command.endswith("\\"):
+        start += 1
+        command = command[:-1] + lines[start]
+    words = shlex.split(command)
+    options = words[words.index(PROJECT_APP) + 1 :]
+    kept = []
+    while options:
+        word = options.pop(0)
+        if word in PLACE_OPTIONS:
+            del options[: PLACE_OPTIONS[word]]
+        else:
+            kept.append(word)
+    return kept
+
+
+def start_server(
+    server="daphne", *, app=PROJECT_APP, db_path=None, env=None, options=(), timeout=30
+):
     """Start an ASGI `app` (course_project's by default) under "daphne" or "uvicorn".
 
     `db_path` defaults to a fresh migrated database; `env` adds settings such as REDIS_URL
-    (a value of None removes a variable).
+    (a value of None removes a variable); `options` are more command-line options for the
+    server (the deployment's: `options=shipped_options()`).
     """
     if server not in SERVERS:
         raise ValueError(f"server must be one of {', '.join(SERVERS)}, not {server!r}")
     args, ready = SERVERS[server]
     db_path = db_path or temporary_database()
     process = ServerProcess(
-        [sys.executable, *args, app],
+        [sys.executable, *args, *options, app],
         ready=ready,
         env=project_env(DJANGO_DB_PATH=db_path, **(env or {})),
         cwd=COURSE_PROJECT,

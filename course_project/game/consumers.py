@@ -1,7 +1,14 @@
 import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 
 from chat.models import ANONYMOUS
+from chat.ratelimit import TokenBucket
 from chat.rooms import is_valid_room_name
+from mysite.limits import RateLimit, client_address, limit_keys
 from mysite.websocket import FrameError, SafeJsonWebsocketConsumer
 
 from .models import Game, GameError, change_game
@@ -43,6 +50,17 @@ def parse_command(content):
     return name, value
 
 
+async def seats_held(player, except_room):
+    """How many other games `player` sits in (not counting seats left long enough to be free)."""
+    recent = timezone.now() - timedelta(seconds=settings.GAME_SEAT_TIMEOUT)
+    held = Game.objects.filter(Q(player_x=player) | Q(player_o=player), updated__gte=recent)
+    return await held.exclude(room=except_room).acount()
+
+
+def joins_per_minute():
+    return RateLimit("game-joins", 60, per_address=settings.GAME_JOINS_PER_MINUTE_PER_ADDRESS)
+
+
 class GameConsumer(SafeJsonWebsocketConsumer):
     """One socket on one room's game: the full state on connect and after every change, and
     this player's commands (join, move, new game, leave) checked by the server in between."""
@@ -58,18 +76,26 @@ class GameConsumer(SafeJsonWebsocketConsumer):
         self.group_name = game_group_name(self.room_name)
         self.player, self.player_name = player_identity(self.scope)
         self.version_shown = -1
+        self.rate_limit = TokenBucket(settings.GAME_RATE_LIMIT, settings.GAME_RATE_BURST)
         # Join the group before reading the state, so no change falls between the two. The
         # socket leaves the group when it closes; the seat stays, so a reconnect resumes the game.
         await self.join_group(self.group_name)
         await self.accept()
         game = await Game.objects.filter(room=self.room_name).afirst() or Game(room=self.room_name)
+        game.release_abandoned_seats()  # as the next change will find it (shown, not saved)
         await self.show(game.state(), game.seats())
 
     async def receive_json(self, content):
         """Called with each decoded frame from this client."""
+        if not self.rate_limit.allow():
+            raise FrameError(
+                f"too many commands: at most {settings.GAME_RATE_LIMIT} a second; wait a moment"
+            )
         name, value = parse_command(content)
         if self.player is None:
             raise FrameError("you are watching: log in, or open this game's page, to play")
+        if name == "join":
+            await self.check_join_limits()
         change = {
             "join": lambda game: game.join(self.player, self.player_name),
             "move": lambda game: game.play(self.player, value),
@@ -83,6 +109,17 @@ class GameConsumer(SafeJsonWebsocketConsumer):
         await self.channel_layer.group_send(
             self.group_name, {"type": "game.state", "state": game.state(), "seats": game.seats()}
         )
+
+    async def check_join_limits(self):
+        """Refuse a seat to a player who sits in too many games, or an address joining fast."""
+        most = settings.GAME_SEATS_PER_PLAYER
+        if most is not None and await seats_held(self.player, self.room_name) >= most:
+            raise FrameError(
+                f"you already play in {most} other games: finish or leave one before joining"
+            )
+        address = client_address(self.scope)
+        if not await joins_per_minute().ahit(limit_keys(address=address)):
+            raise FrameError("too many players joined from your network lately: wait a minute")
 
     async def game_state(self, event):
         """Called for each new state sent to the room's group."""

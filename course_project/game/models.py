@@ -7,6 +7,9 @@ checked again (and is usually told it is no longer that player's turn). Two move
 both apply, whichever process or thread each arrives in.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -91,6 +94,32 @@ class Game(models.Model):
 
     def seats(self):
         return {"X": self.player_x, "O": self.player_o}
+
+    def idle_for(self, now=None):
+        return (now or timezone.now()) - self.updated
+
+    def release_abandoned_seats(self, now=None):
+        """Free the seats of players who are gone; True if anything changed.
+
+        Nobody is watched: a game that has not changed for GAME_SEAT_TIMEOUT seconds tells. In
+        a game under way, the player whose turn it is has not moved: their seat is freed and
+        the board cleared, and their opponent keeps their seat. A game not started or already
+        over frees both seats. Without this, two players who leave mid-game lock the room for
+        ever (leave() is refused mid-game, so that a dropped connection keeps its seat).
+        """
+        if not (self.player_x or self.player_o):
+            return False
+        if self.idle_for(now) < timedelta(seconds=settings.GAME_SEAT_TIMEOUT):
+            return False
+        if self.in_progress:
+            if self.turn == "X":
+                self.player_x, self.name_x = "", ""
+            else:
+                self.player_o, self.name_o = "", ""
+        else:
+            self.player_x = self.player_o = self.name_x = self.name_o = ""
+        self.board, self.turn, self.winner = EMPTY_BOARD, "X", ""
+        return True
 
     def state(self):
         """What every socket in the room is shown (player keys never leave the server)."""
@@ -197,6 +226,7 @@ async def change_game(room, change):
     """
     for _ in range(ATTEMPTS):
         game, _ = await Game.objects.aget_or_create(room=room)
+        game.release_abandoned_seats()
         change(game)
         if await game.asave_if_unchanged():
             return game

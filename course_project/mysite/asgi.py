@@ -15,9 +15,10 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from accounts.middleware import TokenAuthMiddleware  # noqa: E402
+from mysite.limits import ConnectionLimitMiddleware  # noqa: E402
+from mysite.origins import ExactOriginValidator  # noqa: E402
 from mysite.prefix import WebSocketScriptName  # noqa: E402
 from mysite.routing import channel_routes, websocket_urlpatterns  # noqa: E402
 
@@ -25,14 +26,17 @@ from mysite.routing import channel_routes, websocket_urlpatterns  # noqa: E402
 def websocket_application(router):
     """The stack every WebSocket goes through, with `router` picking the consumer at the end.
 
-    Refuse sockets opened from other sites' pages (they would carry our users' cookies),
-    resolve scope["user"] from the session cookie (or a script's bearer token),
-    then let `router` pick a consumer by path (under the site's prefix, when it is served under
-    one behind a proxy: mysite/prefix.py). A function, so that whatever serves these sockets
-    with routes of its own (a test, the course's notebook server) gets exactly this stack.
+    Refuse sockets opened from other origins' pages (they would carry our users' cookies),
+    resolve scope["user"] from the session cookie (or a script's bearer token), refuse a user or
+    address with too many sockets open, then let `router` pick a consumer by path (under the
+    site's prefix, when it is served under one behind a proxy: mysite/prefix.py). A function,
+    so that whatever serves these sockets with routes of its own (a test, the course's notebook
+    server) gets exactly this stack.
     """
-    return AllowedHostsOriginValidator(
-        AuthMiddlewareStack(TokenAuthMiddleware(WebSocketScriptName(router)))
+    return ExactOriginValidator(
+        AuthMiddlewareStack(
+            TokenAuthMiddleware(ConnectionLimitMiddleware(WebSocketScriptName(router)))
+        )
     )
 
 

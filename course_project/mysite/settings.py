@@ -5,9 +5,13 @@ environment, each with a safe default, so `python manage.py runserver` works wit
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+
+from mysite.origins import parse_origins
+from mysite.secret_key import install_key, production_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,19 +30,44 @@ def env_int(name, default):
         raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
 
 
+def env_list(name, default):
+    """A comma-separated list; blanks around and between the commas are ignored."""
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
-INSECURE_SECRET_KEY = "django-insecure-course-project-development-key-do-not-deploy"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or INSECURE_SECRET_KEY  # empty counts as unset
-if not DEBUG and SECRET_KEY == INSECURE_SECRET_KEY:
-    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when DJANGO_DEBUG is off.")
+# Never a key from the repository (mysite/secret_key.py says why). With DEBUG off, the key must
+# come from the environment and pass Django's deployment check; otherwise this install makes its
+# own once and keeps it in a file git ignores, unless DJANGO_SECRET_KEY is set.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+if not DEBUG:
+    SECRET_KEY = production_key(SECRET_KEY)
+elif not SECRET_KEY:
+    SECRET_KEY = install_key(os.environ.get("DJANGO_SECRET_KEY_FILE", BASE_DIR / ".secret_key"))
 
-# AllowedHostsOriginValidator checks WebSocket Origin headers against this list too.
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+
+# Served over HTTPS, behind a proxy that terminates TLS (deploy/nginx.conf): secure cookies,
+# HTTP redirected to HTTPS, and HSTS, which tells browsers to use nothing but HTTPS here for
+# DJANGO_HSTS_SECONDS (a year; subdomains included, ready for browsers' preload lists).
+if env_bool("DJANGO_HTTPS", False):
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+# Believe X-Forwarded-Proto: only behind a proxy that always sets it, as deploy/nginx.conf does,
+# on a port nobody else can reach; anyone else could claim that a plain request was HTTPS.
+if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     # First, so that `manage.py runserver` serves ASGI (HTTP and WebSockets) through daphne.
     "daphne",
+    # Counts failed logins and locks out a user name tried too often from one address.
+    "axes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -63,6 +92,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with HTTP 429.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First, so it refuses a locked-out login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "mysite.urls"
@@ -125,11 +162,54 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# The rate limits (mysite/limits.py) count in the cache: with Redis, every process counts
+# together; without it, each process counts its own.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+
 # Chat limits. A message longer than this, or sent faster than this, gets an error reply.
 CHAT_MAX_MESSAGE_LENGTH = env_int("CHAT_MAX_MESSAGE_LENGTH", 2000)
 CHAT_RATE_LIMIT = env_int("CHAT_RATE_LIMIT", 5)  # messages per second per socket; 0 disables
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 10)  # messages a socket may send at once
 CHAT_HISTORY = env_int("CHAT_HISTORY", 50)  # messages replayed to a socket that joins a room
+
+
+def env_limit(name, default):
+    """A limit from the environment; "off" (or "none") turns it off (None)."""
+    if os.environ.get(name, "").strip().lower() in {"off", "none"}:
+        return None
+    return env_int(name, default)
+
+
+# Abuse limits (mysite/limits.py). Per user, and per client address: a classroom of 40 behind
+# one router shares an address, so the per-address figures leave room for a whole class.
+WEBSOCKETS_PER_USER = env_limit("WEBSOCKETS_PER_USER", 20)  # sockets open at once
+WEBSOCKETS_PER_ADDRESS = env_limit("WEBSOCKETS_PER_ADDRESS", 300)
+# A client whose socket has not taken a frame for this long (it reads nothing) is dropped.
+WEBSOCKET_SEND_TIMEOUT = env_int("WEBSOCKET_SEND_TIMEOUT", 10)
+CHAT_MENTIONS_PER_MESSAGE = env_limit("CHAT_MENTIONS_PER_MESSAGE", 5)  # users notified
+CHAT_GUEST_MENTIONS_PER_MESSAGE = env_limit("CHAT_GUEST_MENTIONS_PER_MESSAGE", 0)
+CHAT_MENTIONS_PER_MINUTE = env_limit("CHAT_MENTIONS_PER_MINUTE", 20)  # per user
+CHAT_MENTIONS_PER_MINUTE_PER_ADDRESS = env_limit("CHAT_MENTIONS_PER_MINUTE_PER_ADDRESS", 400)
+TRANSCRIPT_EXPORTS_PER_HOUR = env_limit("TRANSCRIPT_EXPORTS_PER_HOUR", 10)  # per user
+TRANSCRIPT_EXPORTS_PER_HOUR_PER_ADDRESS = env_limit("TRANSCRIPT_EXPORTS_PER_HOUR_PER_ADDRESS", 200)
+GAME_RATE_LIMIT = env_int("GAME_RATE_LIMIT", 5)  # commands per second per socket; 0 disables
+GAME_RATE_BURST = env_int("GAME_RATE_BURST", 10)
+GAME_SEATS_PER_PLAYER = env_limit("GAME_SEATS_PER_PLAYER", 3)  # games one player sits in at once
+GAME_JOINS_PER_MINUTE_PER_ADDRESS = env_limit("GAME_JOINS_PER_MINUTE_PER_ADDRESS", 120)
+# A seat whose game has not changed for this long is free for someone else (its player left).
+GAME_SEAT_TIMEOUT = env_int("GAME_SEAT_TIMEOUT", 120)
+
+# Failed logins (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one user name from
+# one address, that pair is locked out for LOGIN_COOLOFF_MINUTES. Locking the pair, not the
+# address, keeps one student's typos from locking out a classroom behind the same router.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -155,13 +235,20 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The DEBUG error page shows every setting and every frame's variables: hide URL passwords too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "mysite.errors.ExceptionReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # Django's own logging config gives "django" a console handler too: print its records once.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # django-axes logs every login at INFO; failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Behind a proxy: a path prefix, and the address the browser really uses ------------------
@@ -185,24 +272,7 @@ LOGIN_URL = "login"
 
 def env_origins(name):
     """A comma-separated list of exact origins, scheme://host[:port], from the environment."""
-    from urllib.parse import urlsplit  # here, to keep this block in one piece
-
-    origins = [value.strip() for value in os.environ.get(name, "").split(",") if value.strip()]
-    for origin in origins:
-        parts = urlsplit(origin)
-        if (
-            parts.scheme not in {"http", "https"}
-            or not parts.hostname
-            or "*" in origin
-            or parts.path
-            or parts.query
-            or parts.fragment
-        ):
-            raise ImproperlyConfigured(
-                f"{name}: {origin!r} is not an origin such as https://hub.example.org "
-                "(a scheme and a host, maybe a port; no path, no wildcard)"
-            )
-    return origins
+    return parse_origins(env_list(name, ""), name)
 
 
 def origin_host(origin):
@@ -214,7 +284,10 @@ def origin_host(origin):
 
 
 # Origins besides the site's own whose pages may post forms here and open sockets: the address
-# the proxy gives the browser. Each one's host becomes an allowed host too. Exact origins only,
-# never a wildcard: *.app.github.dev would let in every other codespace's pages.
+# the proxy gives the browser, or a site of yours served from elsewhere. The one list for both:
+# Django's CSRF check reads it for forms, mysite/origins.py for sockets, which otherwise accept
+# nothing but the server's own origin (scheme, host and port; lesson 12 shows why the port
+# matters). Each one's host becomes an allowed host too. Exact origins only, never a wildcard:
+# *.app.github.dev would let in every other codespace's pages.
 CSRF_TRUSTED_ORIGINS = env_origins("DJANGO_TRUSTED_ORIGINS")
 ALLOWED_HOSTS += [origin_host(origin) for origin in CSRF_TRUSTED_ORIGINS]

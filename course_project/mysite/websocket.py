@@ -4,15 +4,21 @@ Channels' AsyncJsonWebsocketConsumer lets invalid JSON or a binary frame raise, 
 connection: one bad frame from one client costs that user their socket. SafeJsonWebsocketConsumer
 keeps Channels' API (`receive_json`, `send_json(content, close=False)`, the `decode_json` and
 `encode_json` hooks, the `groups` list that disconnecting leaves for you) and changes only what
-goes wrong: a bad frame gets `{"error": ...}` back and the socket lives on, and a frame sent to a
-socket that has just closed is dropped rather than raised (see send()).
+goes wrong: a bad frame gets `{"error": ...}` back and the socket lives on, a frame sent to a
+socket that has just closed is dropped rather than raised, and a client that stops reading is
+disconnected once a send has waited `send_timeout` seconds for it (see send()).
 """
 
-import contextlib
+import asyncio
 import json
+import logging
 
 from autobahn.exception import Disconnected
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 # What a server raises when a consumer sends on a socket that has already closed: the ASGI spec
 # asks for an OSError subclass (uvicorn's ClientDisconnected); daphne lets autobahn's through.
@@ -88,10 +94,51 @@ class SafeJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
         # Channels' websocket_disconnect() discards every group in self.groups.
         self.groups.append(group)
 
+    @property
+    def send_timeout(self):
+        """Seconds a send may wait for the client to read before the socket is dropped."""
+        return settings.WEBSOCKET_SEND_TIMEOUT
+
     async def send(self, text_data=None, bytes_data=None, close=False):
-        """Send a frame; a socket that has just closed gets nothing, and the consumer lives on."""
-        # A broadcast can reach a consumer after its client has gone but before the
-        # websocket.disconnect queued behind it. Raising here would end the consumer without
-        # running disconnect(), so it would never leave its groups.
-        with contextlib.suppress(SOCKET_GONE):
-            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        """Send a frame; a socket that has just closed gets nothing, and the consumer lives on.
+
+        A client that reads nothing makes the server keep everything sent to it. A server that
+        applies backpressure (uvicorn) makes this send wait once the client's buffers are full:
+        after `send_timeout` seconds the socket is given up and disconnected, and what was
+        waiting for it is freed. (daphne never makes a send wait: it buffers without limit,
+        which is why the deployment uses uvicorn; see deploy/chat.service.)
+        """
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except TimeoutError:  # before SOCKET_GONE: TimeoutError is an OSError too
+            logger.warning(
+                "dropped a socket on %s: its client read nothing for %s s",
+                self.scope.get("path"),
+                self.send_timeout,
+            )
+            # Runs disconnect(), leaves the groups, and ends this consumer (StopConsumer).
+            await self.websocket_disconnect({"type": "websocket.disconnect", "code": 1008})
+        except SOCKET_GONE:
+            # A broadcast can reach a consumer after its client has gone but before the
+            # websocket.disconnect queued behind it. Raising here would end the consumer without
+            # running disconnect(), so it would never leave its groups.
+            pass
+
+
+class WebsocketNotFound(AsyncJsonWebsocketConsumer):
+    """Refuses a handshake to a path no route serves: HTTP 404 where the server can send one
+    (uvicorn offers ASGI's websocket.http.response extension), else the usual 403 (daphne)."""
+
+    async def connect(self):
+        if "websocket.http.response" not in self.scope.get("extensions", {}):
+            await self.close()
+            return
+        headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        await self.base_send(
+            {"type": "websocket.http.response.start", "status": 404, "headers": headers}
+        )
+        await self.base_send(
+            {"type": "websocket.http.response.body", "body": b"No WebSocket route here.\n"}
+        )
+        raise StopConsumer

@@ -4,6 +4,8 @@ from django.utils import timezone
 
 from mysite.prefix import site_path, site_url
 
+from .validators import validate_link
+
 
 class NotificationQuerySet(models.QuerySet):
     def unread(self):
@@ -16,8 +18,9 @@ class Notification(models.Model):
     )
     message = models.TextField()
     # A page of the site as a path inside it ("/chat/lobby/"), without the prefix the site was
-    # reached under when it was made: behind a proxy that prefix is not the same every day.
-    link = models.CharField(max_length=200, blank=True)
+    # reached under when it was made (behind a proxy that prefix is not the same every day),
+    # or an http(s) address: never anything that could run script when clicked.
+    link = models.CharField(max_length=200, blank=True, validators=[validate_link])
     created = models.DateTimeField(default=timezone.now)
     read = models.BooleanField(default=False)
 
@@ -32,6 +35,9 @@ class Notification(models.Model):
 
     def save(self, *args, **kwargs):
         self.link = site_path(self.link)  # reverse() in a view gives it with the prefix
+        # Every writer comes through here (views, consumers, workers, commands, the admin):
+        # a link that could run script is never stored, whoever tries.
+        validate_link(self.link)
         super().save(*args, **kwargs)
 
     @property

@@ -1,6 +1,7 @@
 from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -8,6 +9,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from chat.models import Message
+from mysite.limits import RateLimit, client_address, limit_keys
 
 from .models import Transcript
 from .workers import TRANSCRIPT_CHANNEL, export_request
@@ -23,6 +25,17 @@ QUEUED = (
     "follows. If none comes within a minute, no worker is running; try again later."
 )
 CHANNEL_FULL = "Too many transcript requests are waiting for the worker; try again in a minute."
+TOO_MANY = "You have asked for many transcripts lately; try again in {minutes} minutes."
+
+
+def exports_per_hour():
+    """Each export copies a whole room: a few an hour per user, more per address (a class)."""
+    return RateLimit(
+        "transcript-exports",
+        60 * 60,
+        per_user=settings.TRANSCRIPT_EXPORTS_PER_HOUR,
+        per_address=settings.TRANSCRIPT_EXPORTS_PER_HOUR_PER_ADDRESS,
+    )
 
 
 def answer(request, http_status, **data):
@@ -42,6 +55,12 @@ def export(request, room_name):
         return answer(request, 503, error=NO_WORKER)
     if not Message.objects.in_room(room_name).exists():
         return answer(request, 404, error=f"#{room_name} has no messages to export yet.")
+    limit = exports_per_hour()
+    if not limit.hit(limit_keys(request.user, client_address(request))):
+        wait = limit.retry_after()
+        response = answer(request, 429, error=TOO_MANY.format(minutes=wait // 60 + 1))
+        response["Retry-After"] = str(wait)
+        return response
     try:
         async_to_sync(layer.send)(TRANSCRIPT_CHANNEL, export_request(room_name, request.user.pk))
     except ChannelFull:

@@ -4,10 +4,15 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core import signing
+from django.test import Client
 
 from accounts.middleware import TokenAuthMiddleware
 from accounts.tokens import make_token, user_for_token
+from conftest import PASSWORD
 
+NEW = "a-different-long-passphrase"
+
+HOST = b"127.0.0.1"
 ORIGIN = b"http://127.0.0.1"
 TIMEOUT = 3
 
@@ -15,7 +20,7 @@ TIMEOUT = 3
 async def open_notifications(token):
     from mysite.asgi import application
 
-    headers = [(b"origin", ORIGIN), (b"authorization", f"Bearer {token}".encode())]
+    headers = [(b"host", HOST), (b"origin", ORIGIN), (b"authorization", f"Bearer {token}".encode())]
     communicator = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     return connected, communicator
@@ -84,3 +89,77 @@ async def test_middleware_gives_the_inner_app_a_new_scope_and_leaves_the_callers
         await TokenAuthMiddleware(inner)(scope, None, None)
     assert seen["user"].is_anonymous
     assert scope["user"] == "session user"
+
+
+# A token is worth no more than the login it came from.
+
+PUBLISHED_KEY = "django-insecure-course-project-development-key-do-not-deploy"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_token_signed_with_the_once_published_key_is_refused(alice):
+    # The attack: with the key from the repository, anyone could mint a token for any user id.
+    forged = signing.dumps({"user": alice.pk}, salt="accounts.websocket-token", key=PUBLISHED_KEY)
+
+    connected, communicator = await open_notifications(forged)
+
+    assert not connected
+    await communicator.disconnect()
+
+
+def token_from_the_view(client):
+    return client.post("/accounts/token/").json()["token"]
+
+
+@pytest.mark.django_db
+def test_logging_out_ends_the_tokens_made_in_that_session_only(alice):
+    phone, laptop = Client(), Client()
+    phone.force_login(alice)
+    laptop.force_login(alice)
+    from_phone, from_laptop = token_from_the_view(phone), token_from_the_view(laptop)
+
+    phone.post("/accounts/logout/")
+
+    assert user_for_token(from_phone) is None
+    assert user_for_token(from_laptop) == alice
+
+
+@pytest.mark.django_db
+def test_changing_the_password_ends_every_token(alice, alice_client):
+    token = token_from_the_view(alice_client)
+    other_session = make_token(alice, "another-session-key")
+
+    response = alice_client.post(
+        "/accounts/password_change/",
+        {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW},
+    )
+
+    assert response.status_code == 302
+    assert user_for_token(token) is None
+    assert user_for_token(other_session) is None
+    alice.refresh_from_db()
+    assert user_for_token(make_token(alice)) == alice  # a new one works
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_token_from_a_logged_out_session_no_longer_opens_a_socket(alice):
+    client = Client()
+    await sync_to_async(client.force_login)(alice)
+    token = await sync_to_async(token_from_the_view)(client)
+    await sync_to_async(client.post)("/accounts/logout/")
+
+    connected, communicator = await open_notifications(token)
+
+    assert not connected
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_token_holds_no_session_key_or_password_hash(alice_client):
+    token = token_from_the_view(alice_client)
+    data = signing.loads(token, salt="accounts.websocket-token")
+    session_key = alice_client.session.session_key
+
+    assert session_key not in token
+    assert session_key not in str(data)
+    assert set(data) == {"user", "password", "session"}

@@ -14,7 +14,10 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from mysite.testing import login_cookie, session_cookie
 
+HOST = b"127.0.0.1"
 ORIGIN = b"http://127.0.0.1"
+#: The client address a server puts in the scope; limits count per address.
+CLIENT = ("127.0.0.1", 50000)
 TIMEOUT = 3
 
 
@@ -41,12 +44,13 @@ async def game_socket():
     sockets = contextlib.AsyncExitStack()
 
     async def open_socket(room, *, user=None, cookie=None):
-        headers = [(b"origin", ORIGIN)]
+        headers = [(b"host", HOST), (b"origin", ORIGIN)]
         if user is not None:
             cookie = (await sync_to_async(login_cookie)(user)).encode()
         if cookie is not None:
             headers.append((b"cookie", cookie))
         socket = WebsocketCommunicator(application, f"/ws/game/{room}/", headers=headers)
+        socket.scope["client"] = CLIENT  # as a server fills it in
         connected, _ = await socket.connect(timeout=TIMEOUT)
         sockets.push_async_callback(socket.disconnect, timeout=TIMEOUT)
         assert connected, f"/ws/game/{room}/ refused the socket"

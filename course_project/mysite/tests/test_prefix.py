@@ -179,16 +179,18 @@ async def test_at_the_root_redirects_are_unchanged():
 # Sockets.
 
 
-async def handshake(path, root_path=""):
-    """What the full application answers a socket on `path` (as the server passes it on)."""
-    from conftest import ORIGIN
+async def handshake(path, root_path="", host=None, origin=None):
+    """What the full application answers a socket on `path` (as the server passes it on), by
+    default from the server's own pages."""
+    from conftest import CLIENT, HOST, ORIGIN
     from mysite.asgi import application
 
     scope = {
         "type": "websocket",
         "path": path,
         "root_path": root_path,
-        "headers": [(b"origin", ORIGIN)],
+        "headers": [(b"host", host or HOST), (b"origin", origin or ORIGIN)],
+        "client": CLIENT,
         "subprotocols": [],
     }
     communicator = ApplicationCommunicator(application, scope)
@@ -212,4 +214,20 @@ async def test_sockets_route_under_the_prefix_however_the_path_arrives(
     under_prefix, path, root_path
 ):
     assert await handshake(path, root_path) == "websocket.accept"
+    await Message.objects.filter(room="prefixed").adelete()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_from_the_hubs_page_needs_the_hub_among_the_trusted_origins(
+    under_prefix, settings
+):
+    # jupyter-server-proxy passes on the browser's Host (the hub's) and its Origin (https, the
+    # hub's); the connection it makes to the site is plain http, so that is not the site's own
+    # origin. DJANGO_TRUSTED_ORIGINS names the hub, for forms and sockets alike.
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "hub.example.org"]
+    from_the_hub = {"host": b"hub.example.org", "origin": b"https://hub.example.org"}
+
+    assert await handshake("/ws/chat/prefixed/", **from_the_hub) == "websocket.close"
+    settings.CSRF_TRUSTED_ORIGINS = ["https://hub.example.org"]
+    assert await handshake("/ws/chat/prefixed/", **from_the_hub) == "websocket.accept"
     await Message.objects.filter(room="prefixed").adelete()

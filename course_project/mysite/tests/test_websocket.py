@@ -1,5 +1,8 @@
+import asyncio
+
 import pytest
 from autobahn.exception import Disconnected
+from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from uvicorn.protocols.utils import ClientDisconnected
@@ -104,3 +107,31 @@ async def test_a_socket_leaves_the_groups_it_joined_when_it_closes():
     assert await second.receive_json_from(timeout=3) == {"note": "hi"}
     await second.disconnect()
     assert "members" not in layer.groups
+
+
+@pytest.mark.django_db(transaction=True)  # disconnecting closes old database connections
+async def test_a_client_that_reads_nothing_is_dropped_once_a_send_waits_too_long(settings):
+    # Under uvicorn a send waits while the client's buffers are full; one that never reads
+    # would keep its consumer, and everything queued for it, for ever.
+    settings.WEBSOCKET_SEND_TIMEOUT = 0.1
+    consumer = SafeJsonWebsocketConsumer()
+    consumer.scope = {"type": "websocket", "path": "/ws/test/"}
+    consumer.groups = []
+    sent = []
+
+    async def stuck(message):
+        sent.append(message)
+        await asyncio.sleep(60)
+
+    consumer.base_send = stuck
+    with pytest.raises(StopConsumer):
+        await consumer.send_json({"message": "never read"})
+    assert len(sent) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/ws/chat/a%2fb/", "/ws/chat/a/b/", "/ws/nowhere/"])
+async def test_a_path_no_route_serves_is_refused_not_an_error(websocket_connect, path):
+    connected, _ = await websocket_connect(path)
+
+    assert not connected  # under a server: 404 (uvicorn) or 403 (daphne), never a 500

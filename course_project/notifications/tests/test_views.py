@@ -1,4 +1,5 @@
 import re
+from datetime import UTC, datetime
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -45,6 +46,30 @@ def test_list_shows_only_your_notifications(alice_client, alice_unread, bobs_not
 
 def test_list_without_notifications_says_so(alice_client):
     assertContains(alice_client.get("/notifications/"), 'id="no-notifications"')
+
+
+def test_list_writes_each_time_for_the_script_and_for_readers_without_one(alice_client, alice):
+    created = datetime(2026, 12, 7, 4, 1, 51, tzinfo=UTC)
+    Notification.objects.create(user=alice, message="hello", created=created)
+
+    response = alice_client.get("/notifications/")
+
+    # list.js rewrites the text in the reader's time zone from the datetime attribute.
+    assertContains(
+        response,
+        '<time datetime="2026-12-07T04:01:51+00:00">7 Dec 2026, 04:01:51 UTC</time>',
+        html=True,
+    )
+
+
+def test_list_gives_only_unread_notifications_a_mark_read_form(alice_client, alice):
+    unread = Notification.objects.create(user=alice, message="new")
+    read = Notification.objects.create(user=alice, message="seen", read=True)
+
+    response = alice_client.get("/notifications/")
+
+    assertContains(response, f'action="/notifications/{unread.pk}/read/"')
+    assertNotContains(response, f'action="/notifications/{read.pk}/read/"')
 
 
 def test_mark_read_marks_it_and_redirects_to_the_list(alice_client, alice, alice_unread):

@@ -1,8 +1,10 @@
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from notifications.push import notify
+from notifications.validators import validate_link
 
 
 class Command(BaseCommand):
@@ -20,6 +22,10 @@ class Command(BaseCommand):
         text = text.strip()
         if not text:
             raise CommandError("the notification text is blank")
+        try:
+            validate_link(link)
+        except ValidationError as error:
+            raise CommandError(error.messages[0]) from None
         try:
             user = get_user_model().objects.get(username=username)
         except get_user_model().DoesNotExist:
