@@ -200,13 +200,13 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
             logger.exception("could not store a message in #%s", self.room_name)
             self.reply({"error": STORE_FAILED, "id": client_id, "retry": True})
             return
+        if stored is message:  # not a resend of a message stored earlier
+            await notify_mentions(stored)  # before the ack: an acked message is fully handled
         if client_id is not None:
             # The acknowledgement is the stored message itself, with the id the client gave it.
             self.reply({**stored.payload(), "ack": client_id})
         if not published:
             self.reply({"error": UNREACHABLE})
-        if stored is message:  # not a resend of a message stored earlier
-            await notify_mentions(stored)
 
     def reply(self, content):
         """Send `content` to this socket from a task of its own, in the order given.
