@@ -47,8 +47,8 @@ DJANGO = {"django6": "constraints-django6.txt", "django5.2": "constraints.txt"}
 #: 00 the version check and the project's migrations; 03 settings, the app registry and
 #: AuthMiddlewareStack; 06 the async ORM; 07 sessions and auth; 08 views, signals and a
 #: management command; 09 a worker next to Django's tasks framework; 11 pytest-django and
-#: database access in async tests; 12 CSRF, session cookies and templates; 15 `check --deploy`,
-#: collectstatic and production settings; 16 conditional updates with the async ORM. The others
+#: database access in async tests; 12 CSRF, session cookies and templates; 16 `check --deploy`,
+#: collectstatic and production settings; 17 conditional updates with the async ORM. The others
 #: are about Channels, asyncio and Redis, which Django does not change: `make test` covers them.
 LESSONS = {
     "00-start-here": None,
@@ -59,8 +59,8 @@ LESSONS = {
     "09-background-work": "redis",
     "11-testing": "chromium",
     "12-security": "chromium",
-    "15-deployment": "redis",
-    "16-capstone": None,
+    "16-deployment": "redis",
+    "17-capstone": None,
 }
 
 #: The same bounds as in requirements-test.txt.
@@ -139,7 +139,7 @@ def _install(session, constraints, *requirements):
         # pip compiles every module to bytecode as it installs; uv only when asked. Without it,
         # and with PYTHONDONTWRITEBYTECODE set (as on these machines), every process a lesson
         # starts parses Django from source: three times slower, and past the start-up timeouts
-        # of lesson 15's servers on a loaded machine.
+        # of lesson 16's servers on a loaded machine.
         env={"UV_COMPILE_BYTECODE": "1"},
     )
     session.run("python", "-m", "django", "--version")

@@ -1,9 +1,11 @@
-"""course_project's ASGI application plus two things only benchmarks need.
+"""course_project's ASGI application plus what only benchmarks need.
 
 - The bare tutorial consumer at /ws/bare/<room>/, added to the project's own WebSocket routes, so
   it runs behind the very same ProtocolTypeRouter and WebSocket stack (origin check,
   AuthMiddlewareStack, connection limits) as the course's ChatConsumer, on the same server and
   channel layer.
+- The course's consumer as it was before it stored messages first (bench/stored_later.py) at
+  /ws/later/<room>/, in the same way: the at-most-once baseline of lesson 14.
 - GET /bench/stats/: the server loop's task count, thread count, tracked Python objects and
   in-memory layer size, read by the connection benchmark. It lives here only; course_project
   never serves it.
@@ -27,14 +29,16 @@ from django.urls import path  # noqa: E402
 
 from bench import STATS_PATH  # noqa: E402
 from bench.bare import BareChatConsumer  # noqa: E402
+from bench.stored_later import StoredLaterChatConsumer  # noqa: E402
 from mysite import routing  # noqa: E402
 
 # Added before mysite.asgi builds its URLRouter from this list, so the project's application
-# object itself serves the bare consumer: no second copy of the middleware stack to drift.
+# object itself serves these consumers: no second copy of the middleware stack to drift.
 # First, ahead of the project's last route, which refuses every path nothing else serves.
-routing.websocket_urlpatterns.insert(
-    0, path("ws/bare/<str:room_name>/", BareChatConsumer.as_asgi())
-)
+routing.websocket_urlpatterns[:0] = [
+    path("ws/bare/<str:room_name>/", BareChatConsumer.as_asgi()),
+    path("ws/later/<str:room_name>/", StoredLaterChatConsumer.as_asgi()),
+]
 
 from mysite.asgi import application as project_application  # noqa: E402
 

@@ -9,7 +9,8 @@ fanout: N receivers and one sender join one room. The sender sends W warm-up fra
 until every receiver has seen the last of them, then M measured frames at a steady pace, each
 carrying a sequence number and its send time (time.time(): same machine, same clock). Receivers
 record the latency of each delivery and which sequence numbers arrived, so losses are counted
-per client.
+per client. The sender records how long each acknowledgement took (the course's consumer
+acknowledges a message once it is stored; the tutorial's sends none).
 
 connections: opens COUNT sockets in batches, each batch all open at once and then all closed.
 """
@@ -43,9 +44,21 @@ def percentile(ordered, p):
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
+def percentiles(ordered):
+    """p50, p95, p99 and max of an already sorted list of milliseconds (None when empty)."""
+    return {
+        name: round(percentile(ordered, p), 2) if ordered else None
+        for name, p in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))
+    }
+
+
 def frame(kind, seq):
-    """A chat frame both consumers accept; the text says what it is and when it was sent."""
-    return json.dumps({"message": f"{kind}:{seq}:{time.time():.6f}"})
+    """A chat frame both consumers accept; the text says what it is and when it was sent.
+
+    Its id makes the course's consumer acknowledge it once stored, as it does for the room
+    page (the tutorial's consumer ignores it), so the sender can time storing.
+    """
+    return json.dumps({"message": f"{kind}:{seq}:{time.time():.6f}", "id": f"{kind}{seq}"})
 
 
 async def open_sockets(url, origin, count):
@@ -95,6 +108,7 @@ class Room:
         self.last_delivery = None
         self.errors = []
         self.error_count = 0
+        self.ack_latencies_ms = []
         self.unexpected = 0
         self.closed_early = 0
 
@@ -140,6 +154,8 @@ class Receiver:
             return
         kind, seq, sent = parsed
         if not self.counted:
+            if kind == "m" and "ack" in payload:  # the sender's acknowledgement
+                self.room.ack_latencies_ms.append((now - sent) * 1000)
             return
         if kind == "w":
             if seq == self.room.warmup - 1:
@@ -251,10 +267,8 @@ def summarize(args, room, receivers, first_send, last_send):
         "elapsed_s": round(elapsed, 4),
         "send_s": round(last_send - first_send, 4),
         "deliveries_per_s": round(deliveries / elapsed, 1) if elapsed > 0 else None,
-        "latency_ms": {
-            name: round(percentile(latencies, p), 2) if latencies else None
-            for name, p in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))
-        },
+        "latency_ms": percentiles(latencies),
+        "ack_latency_ms": percentiles(sorted(room.ack_latencies_ms)),
         "server_errors": room.error_count,
         "server_error_examples": room.errors,
         "unexpected_frames": room.unexpected,

@@ -17,11 +17,17 @@ from bench.servers import LAYERS, serving
 from workbook.paths import REPO_ROOT
 from workbook.processes import SERVERS, ProcessError
 
-VARIANTS = ("course", "bare", "raw")
+VARIANTS = ("course", "bare", "raw", "later")
 SERVER_NAMES = tuple(SERVERS)  # daphne, uvicorn
 LAYER_NAMES = tuple(LAYERS)  # memory, redis, pubsub
 PAIR = ("course", "bare")
-ROOM_PATHS = {"course": "/ws/chat/{room}/", "bare": "/ws/bare/{room}/", "raw": "/{room}/"}
+CHANNELS_VARIANTS = (*PAIR, "later")  # served by course_project under daphne or uvicorn
+ROOM_PATHS = {
+    "course": "/ws/chat/{room}/",
+    "bare": "/ws/bare/{room}/",
+    "raw": "/{room}/",
+    "later": "/ws/later/{room}/",  # the at-most-once course consumer of before lesson 14
+}
 RAW_SERVER, NO_LAYER = "websockets", "-"
 CLIENT_GRACE = 15  # seconds the client process gets beyond its own timeout before it is killed
 
@@ -49,12 +55,15 @@ class Setup:
 
 def plan(variants, servers, layers, rounds):
     """(round, Setup) in running order. course and bare run back to back on each server and layer,
-    and swap places every round, so a machine that drifts during the run favours neither."""
+    and swap places every round, so a machine that drifts during the run favours neither; later
+    (when asked for) runs right after them."""
     schedule = []
     for round_number in range(1, rounds + 1):
         pair = [variant for variant in PAIR if variant in variants]
         if round_number % 2 == 0:
             pair.reverse()
+        if "later" in variants:
+            pair.append("later")
         for server in servers:
             for layer in layers:
                 schedule += [(round_number, Setup(variant, server, layer)) for variant in pair]

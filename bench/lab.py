@@ -30,7 +30,7 @@ class FanoutLab:
         self._redis = None
 
     def measure(self, variant, server="daphne", layer="memory", *, round=1, **sizes):
-        """One measurement of `variant` ("course", "bare" or "raw") on `server` and `layer`.
+        """One measurement of `variant` (course, bare, later or raw) on `server` and `layer`.
 
         Returns the run as `python -m bench` records it in results.json: the setup, the round,
         and the client's result (deliveries_per_s, latency_ms, lost, ...). `raw` has no server

@@ -136,9 +136,9 @@ def websocket(websocket_connect):
 def wait_until_processed():
     """Waits until a chat socket's consumer has finished every frame sent to it so far.
 
-    A consumer handles one frame at a time, and queues a message for history (and notifies its
-    mentions) after broadcasting it. Once it answers a later bad frame, the earlier ones are done;
-    then the history writer is flushed.
+    A consumer handles one frame at a time, handing each message to the history writer, which
+    stores it, then broadcasts it and notifies its mentions. Once the consumer answers a later bad
+    frame, every earlier message is with the writer; then the writer is waited for.
     Anything the socket receives before that answer is consumed.
     """
 
@@ -146,6 +146,6 @@ def wait_until_processed():
         await socket.send_json_to({})
         while "error" not in await socket.receive_json_from(timeout=TIMEOUT):
             pass
-        await history.flush()  # history is written in batches; write this loop's batch now
+        await history.flush()  # the writer runs on this test's event loop
 
     return wait

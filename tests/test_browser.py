@@ -3,6 +3,8 @@
 The first two tests are the official Channels tutorial's part 4 tests, in pytest and Playwright.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -29,7 +31,7 @@ def context(browser):
 
 
 def open_room(context, server, room):
-    """The room page, once its socket is open (the page ignores Enter before that)."""
+    """The room page, once its socket is open (and so in the room's group)."""
     page = context.new_page()
     page.goto(server.url(f"/chat/{room}/"))
     expect(page.locator('#chat-log[data-connected="true"]')).to_have_count(1)
@@ -78,6 +80,45 @@ def test_when_chat_message_posted_then_not_seen_by_anyone_in_different_room(cont
     send(other, "marker in room two")
     expect(other.locator("#chat-log")).to_contain_text("marker in room two")
     expect(other.locator("#chat-log")).not_to_contain_text("only for room one")
+
+
+def test_a_refused_message_goes_back_into_the_message_box(context, server):
+    page = open_room(context, server, "refused")
+    box = page.locator("#chat-message-input")
+    # Typing stops at the box's maxlength; a script (or an old page) can still send more.
+    too_long = "x" * 2001
+    box.evaluate("(input, text) => { input.value = text; }", too_long)
+    box.press("Enter")
+    expect(page.locator("#chat-status")).to_contain_text("message too long")
+    expect(box).to_have_value(too_long)
+    expect(page.locator("#chat-outbox li")).to_have_count(0)
+    expect(page.locator("#chat-log li")).to_have_count(0)
+
+
+def test_a_message_typed_while_disconnected_waits_and_goes_once(context, server):
+    page = context.new_page()
+    connected = []  # empty: every socket the page opens is cut at once, as with no network
+
+    def network(route):
+        if connected:
+            route.connect_to_server()
+        else:
+            route.close()
+
+    page.route_web_socket(re.compile(r".*/ws/chat/.*"), network)
+    page.goto(server.url("/chat/outbox/"))
+    expect(page.locator('#chat-log[data-connected="false"]')).to_have_count(1)
+    send(page, "typed while disconnected")
+    expect(page.locator("#chat-outbox li.pending")).to_have_text(["typed while disconnected"])
+
+    connected.append(True)
+
+    # The page retries after random waits of up to a few seconds by now.
+    log = page.locator("#chat-log li .text")
+    expect(log).to_have_text(["typed while disconnected"], timeout=30_000)
+    expect(page.locator("#chat-outbox li")).to_have_count(0)
+    page.reload()  # stored once
+    expect(log).to_have_text(["typed while disconnected"])
 
 
 def test_html_in_a_message_shows_as_text_and_never_runs(context, server):

@@ -223,7 +223,7 @@ def test_make_check_ex_accepts_numbers_and_names(words, chosen):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["check", "99"], "error: no exercise '99'; the exercises are numbered 02–16"),
+        (["check", "99"], "error: no exercise '99'; the exercises are numbered 02–17"),
         (["grade", "/no/such/folder"], "error: /no/such/folder is not a folder of student folders"),
         (["grade", "x", "--jobs", "0"], "argument --jobs: must be more than 0: '0' (see --help)"),
         (["grade", "x", "--shard", "3"], "argument --shard: write K/N, such as 2/4, not '3'"),

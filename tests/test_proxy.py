@@ -174,7 +174,7 @@ def test_lesson_links_point_through_the_proxy_on_a_hub(hub):
         shown[notebook] = links
 
     # Every lesson and exercise that sends the learner to a page does it through browser_url().
-    lessons = ["00-start-here", "05-chat-rooms", "08-notifications", "16-capstone"]
+    lessons = ["00-start-here", "05-chat-rooms", "08-notifications", "17-capstone"]
     expected = {*(f"notebooks/{name}" for name in lessons), "exercises/05-chat-rooms"}
     assert expected <= set(shown), sorted(shown)
 

@@ -284,18 +284,22 @@ REDIS_MISSING = (
 )
 
 
-def start_redis(timeout=15, attempts=5):
-    """A throwaway Redis on a free port: nothing saved to disk, stopped with its handle."""
+def start_redis(timeout=15, attempts=5, port=None):
+    """A throwaway Redis on a free port: nothing saved to disk, stopped with its handle.
+
+    `port` starts it on that port instead, e.g. `start_redis(port=old.port)` to bring back a
+    Redis that was stopped (empty: like a real one restarted without persistence).
+    """
     binary = find_redis_server()
     if binary is None:
         raise ProcessError(REDIS_MISSING)
     for _ in range(attempts):
-        port = free_port()
+        chosen = port or free_port()
         process = RedisProcess(
             [
                 binary,
                 "--port",
-                port,
+                chosen,
                 "--bind",
                 "127.0.0.1",
                 "--save",
@@ -308,11 +312,12 @@ def start_redis(timeout=15, attempts=5):
             ready=r"Ready to accept connections",
             name="redis-server",
         )
-        process.port = port
+        process.port = chosen
         try:
             return process.start(timeout)
         except ProcessError as error:
-            # Another program took the port between free_port() and redis binding it: try again.
+            # Another program took the port between free_port() and redis binding it (or the
+            # given port is not free yet): try again.
             if "Address already in use" not in str(error):
                 raise
     raise ProcessError(f"redis-server found no free port in {attempts} attempts")

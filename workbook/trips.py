@@ -1,5 +1,5 @@
 """Counting what a lesson cannot see from outside: how often consumers stop at Django's database
-thread before handling an event (lesson 14). See database_trips()."""
+thread before handling an event (lesson 15). See database_trips()."""
 
 import collections
 import contextlib

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.shortcuts import render
 
 from .models import Message
@@ -9,4 +10,6 @@ def index(request):
 
 
 def room(request, room_name):
-    return render(request, "chat/room.html", {"room_name": room_name})
+    # The message box refuses what the server would refuse: its maxlength is the server's limit.
+    context = {"room_name": room_name, "max_length": settings.CHAT_MAX_MESSAGE_LENGTH}
+    return render(request, "chat/room.html", context)

@@ -146,10 +146,12 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
+            # The core layer comes through mysite/layers.py, which makes it wait out a Redis
+            # restart instead of closing every socket. (The Pub/Sub layer reconnects by itself.)
             "BACKEND": (
                 "channels_redis.pubsub.RedisPubSubChannelLayer"
                 if os.environ.get("CHANNEL_LAYER", "core") == "pubsub"
-                else "channels_redis.core.RedisChannelLayer"
+                else "mysite.layers.RedisChannelLayer"
             ),
             # redis-py 8 gives up on a read after 5 s unless told otherwise, and 5 s is how long
             # channels_redis blocks waiting for a message: every idle consumer and worker would

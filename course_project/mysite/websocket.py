@@ -26,7 +26,15 @@ SOCKET_GONE = (OSError, Disconnected)
 
 
 class FrameError(ValueError):
-    """An incoming frame the consumer cannot accept; the message goes back to the sender."""
+    """An incoming frame the consumer cannot accept; the message goes back to the sender.
+
+    Keyword arguments go into the error frame too, e.g. the id of the message it refuses:
+    `FrameError("message is blank", id="c81e")` sends `{"error": "message is blank", "id": "c81e"}`.
+    """
+
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.details = details
 
 
 def encode(content):
@@ -49,7 +57,7 @@ class SafeJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
                 raise FrameError(f"frame too large: at most {self.max_frame_length} characters")
             await self.receive_json(await self.decode_json(text_data), **kwargs)
         except FrameError as error:
-            await self.send_error(str(error))
+            await self.send_error(str(error), **error.details)
 
     @classmethod
     async def decode_json(cls, text_data):
@@ -77,8 +85,8 @@ class SafeJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
         # Through self.send(), not Channels' own, so a socket that has gone is handled there.
         await self.send(text_data=await self.encode_json(content), close=close)
 
-    async def send_error(self, message):
-        await self.send_json({"error": message})
+    async def send_error(self, message, **details):
+        await self.send_json({"error": message, **details})
 
     async def join_group(self, group):
         """Add this socket to `group`; it leaves every group it joined when it disconnects."""

@@ -50,4 +50,5 @@ def send_test(request):
         "This is a test notification, sent by a Django view through the channel layer.",
         link=reverse("notifications:list"),
     )
-    return done(request, id=notification.pk)
+    # Stored either way; if the push did not reach the layer, the page gets it when it reconnects.
+    return done(request, id=notification.pk, pushed=notification.pushed)

@@ -16,6 +16,9 @@ Delivery is at-most-once. A request sent while no worker runs waits in Redis unt
 nothing is acknowledged or retried. Here that is fine: the user presses the button again. Work
 that must not be lost belongs in a task queue with acknowledgements and retries (Celery, or the
 django-tasks package, which became Django 6.0's tasks framework).
+
+A Redis outage does not stop the worker: the project's channel layer (mysite/layers.py) waits
+for Redis to come back, and the worker carries on with the requests sent after that.
 """
 
 import logging
@@ -126,9 +129,15 @@ class TranscriptWorker(AsyncConsumer):
             logger.warning("Dropped a transcript request: %s", error)
             return
         count = transcript.message_count
-        await anotify(
+        notification = await anotify(
             transcript.user,
             f"Your transcript of #{room} is ready: {count} message{'' if count == 1 else 's'}.",
             link=transcript.get_absolute_url(),
         )
         logger.info("Wrote transcript %s of #%s for user %s", transcript.pk, room, user_id)
+        if not notification.pushed:
+            logger.warning(
+                "Could not push the notification for transcript %s (is Redis down?); "
+                "the user gets it on their next connect",
+                transcript.pk,
+            )

@@ -30,7 +30,8 @@ async def test_message_reaches_every_socket_in_the_room_sender_included(websocke
 
     for socket in (sender, listener):
         payload = await socket.receive_json_from(timeout=TIMEOUT)
-        assert set(payload) == {"message", "user", "timestamp"}
+        assert set(payload) == {"seq", "message", "user", "timestamp"}
+        assert payload["seq"] == 1
         assert payload["message"] == "hello"
         assert payload["user"] == "anonymous"
         assert datetime.fromisoformat(payload["timestamp"]).tzinfo is not None

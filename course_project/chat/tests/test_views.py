@@ -52,6 +52,14 @@ def test_room_page_has_the_chat_elements(client):
     assertContains(response, 'id="chat-message-submit"')
 
 
+def test_the_message_box_refuses_what_the_server_would(client, settings):
+    settings.CHAT_MAX_MESSAGE_LENGTH = 123
+
+    response = client.get("/chat/lobby/")
+
+    assertContains(response, 'maxlength="123"')
+
+
 def test_room_page_passes_the_room_name_in_json_script(client):
     response = client.get("/chat/lobby.2_x-y/")
 

@@ -87,3 +87,31 @@ async def test_frames_sent_to_the_feed_get_an_error_and_the_socket_stays_open(we
 
     await anotify(alice, "still here")
     assert (await socket.receive_json_from(timeout=TIMEOUT))["message"] == "still here"
+
+
+async def test_reconnecting_after_an_id_sends_every_newer_notification_read_or_not(
+    websocket, alice, bob
+):
+    seen = await Notification.objects.acreate(user=alice, message="seen before")
+    await Notification.objects.acreate(user=bob, message="for bob")
+    read_elsewhere = await Notification.objects.acreate(user=alice, message="read", read=True)
+    missed = await Notification.objects.acreate(user=alice, message="missed")
+
+    socket = await websocket(f"{PATH}?after={seen.pk}", user=alice)
+
+    received = [await socket.receive_json_from(timeout=TIMEOUT) for _ in range(3)]
+    assert [(event["id"], event["read"]) for event in received[:2]] == [
+        (read_elsewhere.pk, True),
+        (missed.pk, False),
+    ]
+    assert received[2] == {"type": "unread", "unread": 2}
+    assert await socket.receive_nothing()
+
+
+async def test_a_bad_resume_point_means_a_first_connect(websocket, alice):
+    await Notification.objects.acreate(user=alice, message="unread one")
+
+    socket = await websocket(f"{PATH}?after=yesterday", user=alice)
+
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["message"] == "unread one"
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "unread", "unread": 1}

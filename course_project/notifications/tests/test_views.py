@@ -115,7 +115,7 @@ def test_send_test_answers_json_when_asked(alice_client, alice):
     response = alice_client.post("/notifications/test/", headers=JSON)
 
     notification = Notification.objects.get(user=alice)
-    assert response.json() == {"id": notification.pk}
+    assert response.json() == {"id": notification.pk, "pushed": True}
     assert notification.link == "/notifications/"
 
 

@@ -8,7 +8,10 @@ from notifications.validators import validate_link
 
 
 class Command(BaseCommand):
-    help = "Store a notification for a user and push it to their open sockets."
+    help = (
+        "Store a notification for a user and push it to their open sockets. Exits with 0 once "
+        "it is stored, pushed or not (a user whose sockets miss it gets it on their next connect)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username", help="who gets the notification")
@@ -33,6 +36,12 @@ class Command(BaseCommand):
                 f"Stored notification {notification.pk} for {username}; the in-memory channel "
                 "layer cannot reach a running server from this process, so "
                 f"{username} gets it on their next connect (set REDIS_URL for live delivery)."
+            )
+        elif not notification.pushed:
+            self.stdout.write(
+                f"Stored notification {notification.pk} for {username}; the channel layer "
+                f"cannot be reached right now (is Redis running?), so {username} gets it when "
+                "their page next connects."
             )
         else:
             self.stdout.write(f"Sent notification {notification.pk} to {username}.")

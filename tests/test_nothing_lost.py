@@ -1,0 +1,328 @@
+"""Nothing lost: the chat's delivery promises, through the real room page and real sockets,
+against server processes that are killed, rooms that burst, pages that go away, and Redis that
+goes down. Slow (servers started and stopped, a browser, waits of seconds): `make test-slow`."""
+
+import asyncio
+import contextlib
+import json
+import re
+import signal
+import sqlite3
+import threading
+import time
+
+import pytest
+from playwright.sync_api import expect
+from websockets.asyncio.client import connect as websocket_connect
+
+from workbook.processes import start_redis, start_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+TIMEOUT = 30  # seconds: every wait has an explicit limit, generous for a loaded machine
+
+
+# Helpers: the database, the page, and WebSocket clients running beside the browser.
+
+
+def stored_messages(db_path, room):
+    """[(seq, text)] of the room, read straight from the server's SQLite file."""
+    with contextlib.closing(sqlite3.connect(db_path, timeout=TIMEOUT)) as database:
+        query = "SELECT seq, text FROM chat_message WHERE room = ? ORDER BY seq"
+        return database.execute(query, (room,)).fetchall()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT * 1000)
+    yield context
+    context.close()
+
+
+def open_room(context, server, room, sockets=None):
+    """The room page once its socket is open; the URL of every socket it opens goes into
+    `sockets`, if given."""
+    page = context.new_page()
+    if sockets is not None:
+        page.on("websocket", lambda socket: sockets.append(socket.url))
+    page.goto(server.url(f"/chat/{room}/"))
+    expect(page.locator('#chat-log[data-connected="true"]')).to_have_count(1)
+    return page
+
+
+def shown(page):
+    """[(seq, text)] of every message the page shows, top to bottom."""
+    rows = page.evaluate(
+        """Array.from(document.querySelectorAll("#chat-log li"), (item) =>
+               [Number(item.dataset.seq), item.querySelector(".text").textContent])"""
+    )
+    return [tuple(row) for row in rows]
+
+
+def wait_until_shown(page, count):
+    expect(page.locator("#chat-log li")).to_have_count(count, timeout=TIMEOUT * 1000)
+
+
+class Clients:
+    """WebSocket clients in a thread of their own (Playwright's sync API owns this thread's
+    event loop). Each client records every chat frame it receives and every ack."""
+
+    def __init__(self, server, room, count):
+        self.url = server.ws_url(f"/ws/chat/{room}/")
+        self.origin = server.origin
+        self.count = count
+        self.received = [[] for _ in range(count)]
+        self.acked = {}  # client id -> seq
+        self.loop = asyncio.new_event_loop()
+        self.sockets = []
+        self.tasks = []  # readers and senders, cancelled by close()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.call(self._open())
+
+    def call(self, coroutine, timeout=TIMEOUT):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    async def _open(self):
+        self.sockets = await asyncio.gather(
+            *(
+                websocket_connect(self.url, origin=self.origin, open_timeout=TIMEOUT)
+                for _ in range(self.count)
+            )
+        )
+        self.tasks += [
+            asyncio.create_task(self._read(socket, frames))
+            for socket, frames in zip(self.sockets, self.received, strict=True)
+        ]
+
+    async def _read(self, socket, frames):
+        with contextlib.suppress(Exception):  # the server going away ends the read
+            async for frame in socket:
+                data = json.loads(frame)
+                if "ack" in data:
+                    self.acked[data["ack"]] = data["seq"]
+                if "seq" in data:
+                    frames.append((data["seq"], data["message"]))
+
+    def burst(self, per_client, prefix="burst"):
+        """Every client sends `per_client` messages at once; returns the texts."""
+
+        async def send_all():
+            frames = [
+                (socket, f"{prefix} {client}.{number}")
+                for client, socket in enumerate(self.sockets)
+                for number in range(per_client)
+            ]
+            await asyncio.gather(
+                *(
+                    socket.send(json.dumps({"message": text, "id": uid(text)}))
+                    for socket, text in frames
+                )
+            )
+            return [text for _, text in frames]
+
+        return self.call(send_all())
+
+    def steady(self, per_second):
+        """Every client sends `per_second` messages a second, each on its own schedule, until
+        the server goes away or close()."""
+
+        async def one(client, socket):
+            await asyncio.sleep(client / (self.count * per_second))  # spread over the interval
+            number = 0
+            with contextlib.suppress(Exception):
+                while True:
+                    text = f"steady {client}.{number}"
+                    await socket.send(json.dumps({"message": text, "id": uid(text)}))
+                    number += 1
+                    await asyncio.sleep(1 / per_second)
+
+        async def start():
+            self.tasks += [asyncio.create_task(one(n, sock)) for n, sock in enumerate(self.sockets)]
+
+        self.call(start())
+
+    def close(self):
+        async def close_all():
+            for task in self.tasks:
+                task.cancel()
+            await asyncio.gather(
+                *(socket.close() for socket in self.sockets), return_exceptions=True
+            )
+
+        self.call(close_all())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(TIMEOUT)
+
+
+def uid(text):
+    """A client id for a message text: letters, digits and "-" only."""
+    return re.sub(r"[^A-Za-z0-9]", "-", text)
+
+
+# The server dies during steady traffic.
+
+
+@pytest.mark.parametrize("server_name", ["daphne", "uvicorn"])
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_every_message_anyone_received_is_in_history_after_the_server_dies(
+    context, server_name, how
+):
+    server = start_server(server_name)
+    try:
+        page = open_room(context, server, "steady")
+        clients = Clients(server, "steady", 10)
+        clients.steady(per_second=5)
+        time.sleep(2)
+        server.process.send_signal(how)
+        server.process.wait(TIMEOUT)
+        seen_by_page = shown(page)
+        clients.close()
+    finally:
+        server.stop()
+
+    history = set(stored_messages(server.db_path, "steady"))
+    received = {message for frames in clients.received for message in frames}
+    assert len(received) > 50  # the traffic really flowed (10 clients, 5 a second, 2 seconds)
+    assert received - history == set()
+    assert set(seen_by_page) - history == set()
+    acked = {seq for seq in clients.acked.values()}
+    assert acked - {seq for seq, _ in history} == set()
+    texts = [text for _, text in history]
+    assert len(texts) == len(set(texts))  # resends stored once
+
+
+# A burst fills the channels.
+
+
+@pytest.fixture(scope="module", params=["memory", "redis-core", "redis-pubsub"])
+def layer_env(request):
+    if request.param == "memory":
+        yield {}
+        return
+    redis_server = request.getfixturevalue("redis_server")
+    yield {"REDIS_URL": redis_server.url, "CHANNEL_LAYER": request.param.removeprefix("redis-")}
+
+
+@pytest.fixture(scope="module")
+def server(layer_env):
+    with start_server("daphne", env=layer_env) as server:
+        yield server
+
+
+def test_a_page_in_a_burst_of_200_messages_from_20_sockets_shows_each_once_in_order(
+    context, server
+):
+    room = f"burst-{time.monotonic_ns()}"
+    page = open_room(context, server, room)
+    clients = Clients(server, room, 20)
+    try:
+        sent = clients.burst(per_client=10)  # the rate limit's burst: all of them accepted
+
+        wait_until_shown(page, 200)
+    finally:
+        clients.close()
+    messages = shown(page)
+    assert [seq for seq, _ in messages] == list(range(1, 201))
+    assert sorted(text for _, text in messages) == sorted(sent)
+    assert messages == stored_messages(server.db_path, room)
+
+
+# A page away from the room.
+
+
+class Gate:
+    """Stands between a page and its chat socket: open, frames pass; shut, the socket is cut and
+    every new one refused, as when a laptop loses its network."""
+
+    def __init__(self, page):
+        self.is_open = True
+        self.routes = []
+        page.route_web_socket(re.compile(r".*/ws/chat/.*"), self.handle)
+
+    def handle(self, route):
+        if not self.is_open:
+            route.close()
+            return
+        route.connect_to_server()
+        self.routes.append(route)
+
+    def shut(self):
+        self.is_open = False
+        for route in self.routes:
+            route.close()
+        self.routes.clear()
+
+    def open(self):
+        self.is_open = True
+
+
+def test_a_page_away_while_80_messages_are_sent_shows_each_once_in_order(context, server):
+    room = f"away-{time.monotonic_ns()}"
+    page = context.new_page()
+    gate = Gate(page)
+    page.goto(server.url(f"/chat/{room}/"))
+    expect(page.locator('#chat-log[data-connected="true"]')).to_have_count(1)
+    clients = Clients(server, room, 8)
+    try:
+        clients.burst(per_client=1, prefix="before")
+        wait_until_shown(page, 8)
+
+        gate.shut()
+        expect(page.locator('#chat-log[data-connected="false"]')).to_have_count(1)
+        sent = clients.burst(per_client=10, prefix="away")
+        deadline = time.monotonic() + TIMEOUT
+        while len(stored_messages(server.db_path, room)) < 88 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        gate.open()
+
+        wait_until_shown(page, 88)
+    finally:
+        clients.close()
+    messages = shown(page)
+    assert [seq for seq, _ in messages] == list(range(1, 89))
+    assert sorted(text for _, text in messages[8:]) == sorted(sent)
+
+
+# Redis goes down.
+
+
+def send_from_page(page, text):
+    page.locator("#chat-message-input").fill(text)
+    page.locator("#chat-message-input").press("Enter")
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("layer", ["core", "pubsub"])
+def test_a_message_typed_during_a_redis_outage_is_neither_lost_nor_duplicated(
+    context, redis_server, layer
+):
+    redis = start_redis()  # one of its own: this test stops it
+    room = "outage"
+    env = {"REDIS_URL": redis.url, "CHANNEL_LAYER": layer}
+    with start_server("daphne", env=env) as server:
+        typer_sockets = []
+        typer = open_room(context, server, room, sockets=typer_sockets)
+        watcher = open_room(context, server, room)
+        send_from_page(typer, "before the outage")
+        wait_until_shown(watcher, 1)
+
+        redis.stop()
+        send_from_page(typer, "during the outage")
+        # Stored and acknowledged (the page shows it), and the page says the room is unreachable.
+        wait_until_shown(typer, 2)
+        expect(typer.locator("#chat-status")).to_contain_text("stored")
+        expect(typer.locator("#chat-outbox li")).to_have_count(0)
+
+        redis = start_redis(port=redis.port)  # back, and empty, like a restart
+        try:
+            send_from_page(typer, "after the outage")
+            for page in (typer, watcher):
+                wait_until_shown(page, 3)
+            assert len(typer_sockets) == 1  # the outage never cut the typer's socket
+            expected = [(1, "before the outage"), (2, "during the outage"), (3, "after the outage")]
+            assert shown(typer) == shown(watcher) == expected
+            assert stored_messages(server.db_path, room) == expected
+        finally:
+            redis.stop()
