@@ -12,6 +12,9 @@ import pytest
 
 from workbook.paths import REPO_ROOT
 
+# Whole benchmark runs with servers in processes of their own: `make test-slow`, not `make test`.
+pytestmark = pytest.mark.slow
+
 TINY = ["--quick", "--clients", "5", "--messages", "20", "--warmup", "5", "--timeout", "60"]
 RUN_KEYS = {
     "round",
