@@ -145,6 +145,21 @@ def hub_url(jupyter, path):
     return f"http://{HUB_HOST}:{jupyter.ready_match['port']}{path}"
 
 
+def log_in_through_the_hub(page, jupyter, port, then, username, password):
+    """Jupyter's token login, then the course's own login form, ending on the page `then`.
+
+    The form is posted through the proxy (CSRF checks the origin), and its redirect comes back
+    under the prefix."""
+    login = f"{HUB_PREFIX}proxy/{port}/accounts/login/?next={then}"
+    page.goto(hub_url(jupyter, f"{HUB_PREFIX}login?next={quote(login)}"))
+    page.locator("#password_input").fill(TOKEN)
+    page.locator("#login_submit").click()
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.locator("#login-submit").click()
+    page.wait_for_url(hub_url(jupyter, then))
+
+
 def link_cells():
     """(notebook, cell source) of every lesson and exercise cell that shows a link to a page."""
     for folder in (NOTEBOOKS, REPO_ROOT / "exercises"):
@@ -190,17 +205,7 @@ def test_the_game_through_the_proxy_with_a_login_and_a_notebook_player(hub, page
     game = f"{HUB_PREFIX}proxy/{port}/game/"
     assert kernel.printed('print(server.browser_url("/game/"))').strip() == game
 
-    # Token login to Jupyter, which then passes the request on to the course's server.
-    login = f"{HUB_PREFIX}proxy/{port}/accounts/login/?next={game}"
-    page.goto(hub_url(jupyter, f"{HUB_PREFIX}login?next={quote(login)}"))
-    page.locator("#password_input").fill(TOKEN)
-    page.locator("#login_submit").click()
-    # Then the course's own login form, posted through the proxy (CSRF checks the origin), and
-    # its redirect back under the prefix.
-    page.locator("#id_username").fill("alice")
-    page.locator("#id_password").fill("wonderland-42")
-    page.locator("#login-submit").click()
-    page.wait_for_url(hub_url(jupyter, game))
+    log_in_through_the_hub(page, jupyter, port, game, "alice", "wonderland-42")
     expect(page.locator(".who")).to_have_text("alice")
     assert "accepting hub.test" in kernel.printed("print(server.log)")
 
@@ -239,14 +244,7 @@ def test_the_chat_and_the_badge_through_the_proxy_with_a_notebook_client(hub, pa
         'create_user("dave", "dave-drums-42")'
     )
     room = f"{HUB_PREFIX}proxy/{port}/chat/proxied/"
-    login = f"{HUB_PREFIX}proxy/{port}/accounts/login/?next={room}"
-    page.goto(hub_url(jupyter, f"{HUB_PREFIX}login?next={quote(login)}"))
-    page.locator("#password_input").fill(TOKEN)
-    page.locator("#login_submit").click()
-    page.locator("#id_username").fill("carol")
-    page.locator("#id_password").fill("carol-sings-42")
-    page.locator("#login-submit").click()
-    page.wait_for_url(hub_url(jupyter, room))
+    log_in_through_the_hub(page, jupyter, port, room, "carol", "carol-sings-42")
     # room.js and badge.js opened their sockets under the prefix: both are live.
     expect(page.locator("#chat-status")).to_have_text("")
 
