@@ -249,7 +249,9 @@ def run(notebook, filename, limits=Limits(), hide=(), use_sandbox=True):
                 argv,
                 cwd=workdir,
                 env=_environment(workdir, mark),
-                stdin=subprocess.DEVNULL,
+                # The notebook comes through a pipe, not the file: without a sandbox another
+                # submission running next to this one could delete the file before it is read.
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 pass_fds=(write_fd,),
@@ -260,6 +262,8 @@ def run(notebook, filename, limits=Limits(), hide=(), use_sandbox=True):
             raise
         finally:
             os.close(write_fd)
+        feeder = threading.Thread(target=_feed, args=(process.stdin, notebook), daemon=True)
+        feeder.start()  # a thread: a notebook larger than the pipe waits for the worker to read
         events, tail = _Events(read_fd), _Tail(process.stdout)
         events.start()
         tail.start()
@@ -274,6 +278,14 @@ def run(notebook, filename, limits=Limits(), hide=(), use_sandbox=True):
         _remove(workdir)
     result.seconds = time.monotonic() - began
     return result
+
+
+def _feed(stdin, notebook):
+    try:
+        stdin.write(nbformat.writes(notebook).encode())
+        stdin.close()
+    except (BrokenPipeError, OSError):
+        pass  # the worker is already gone: _watch reports how it ended
 
 
 def _watch(process, events, limits, result, began, mark, sandboxed, workdir):

@@ -101,7 +101,11 @@ def main(argv=None):
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
-    notebook = nbformat.read(args.notebook, as_version=4)
+    # The runner sends the notebook on stdin (`notebook` only names it); the kernel gets no stdin.
+    notebook = nbformat.reads(sys.stdin.read(), as_version=4)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
     replies = {}
     timeout = args.cell_timeout
     client = NotebookClient(
