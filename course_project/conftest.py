@@ -11,6 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
 from django.test import Client
 
 from chat import history
@@ -39,6 +40,14 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 def fast_password_hasher(settings):
     """PBKDF2 costs a noticeable fraction of a second per user; tests need no safe hashes."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate limits count in the cache: every test starts with no hits counted and leaves none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from chat.models import Message
@@ -11,13 +10,6 @@ from chat.models import Message
 pytestmark = pytest.mark.django_db
 
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
