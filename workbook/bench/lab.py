@@ -18,6 +18,8 @@ from workbook.bench.fanout import LAYER_NAMES, NO_LAYER, RAW_SERVER, SERVER_NAME
 from workbook.bench.servers import REDIS_LAYERS, RedisSource
 from workbook.processes import start_redis, temporary_database
 
+__all__ = ["FanoutLab"]
+
 
 class FanoutLab:
     """Fan-out measurements with the sizes given here (the CLI's --clients, --messages, --pace

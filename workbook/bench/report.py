@@ -6,6 +6,16 @@ from pathlib import Path
 
 from workbook.bench.fanout import PAIR
 
+__all__ = [
+    "ack_lines",
+    "pair_ratio",
+    "plot_deliveries",
+    "plot_latency",
+    "ratio_lines",
+    "summarize",
+    "table",
+]
+
 PERCENTILES = ("p50", "p95", "p99")
 TARGET_RATIO = 1.3  # the course's target: course consumer >= 1.3x bare, same server and layer
 VARIANT_COLORS = {"course": "tab:blue", "bare": "tab:orange", "raw": "tab:gray", "later": "tab:red"}
