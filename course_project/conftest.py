@@ -42,14 +42,6 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Rate limits count in the cache: every test starts with no hits counted and leaves none."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def alice(django_user_model, db):
     return django_user_model.objects.create_user(username="alice", password=PASSWORD)
@@ -158,3 +150,11 @@ def wait_until_processed():
         await history.flush()  # the writer runs on this test's event loop
 
     return wait
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate limits count in the cache: every test starts with no hits counted and leaves none."""
+    cache.clear()
+    yield
+    cache.clear()
