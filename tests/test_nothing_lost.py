@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 from websockets.asyncio.client import connect as websocket_connect
 
-from workbook.processes import start_redis, start_server
+from workbook.processes import start_redis, start_server, temporary_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -31,6 +31,32 @@ def stored_messages(db_path, room):
     with contextlib.closing(sqlite3.connect(db_path, timeout=TIMEOUT)) as database:
         query = "SELECT seq, text FROM chat_message WHERE room = ? ORDER BY seq"
         return database.execute(query, (room,)).fetchall()
+
+
+def wait_for(condition, what, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout} s: {what}", pytrace=False)
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def migrated_database():
+    """One migrated database for the module; each server gets a copy (see copy_of()), which is
+    much quicker than a `migrate` of its own."""
+    return temporary_database()
+
+
+def copy_of(database, folder):
+    """A copy of the SQLite file `database` in `folder`, made with SQLite's own backup."""
+    copy = folder / "db.sqlite3"
+    with (
+        contextlib.closing(sqlite3.connect(database)) as source,
+        contextlib.closing(sqlite3.connect(copy)) as target,
+    ):
+        source.backup(target)
+    return copy
 
 
 @pytest.fixture
@@ -175,6 +201,10 @@ class Clients:
 
         self.call(start())
 
+    def distinct_received(self):
+        """{(seq, text)} of every chat message any client received."""
+        return {message for frames in self.received for message in list(frames)}
+
     def close(self):
         async def close_all():
             for task in self.tasks:
@@ -199,14 +229,16 @@ def uid(text):
 @pytest.mark.parametrize("server_name", ["daphne", "uvicorn"])
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_every_message_anyone_received_is_in_history_after_the_server_dies(
-    context, server_name, how
+    context, migrated_database, tmp_path, server_name, how
 ):
-    server = start_server(server_name)
+    server = start_server(server_name, db_path=copy_of(migrated_database, tmp_path))
     try:
         page = open_room(context, server, "steady")
         clients = Clients(server, "steady", 10)
         clients.steady(per_second=5)
-        time.sleep(2)
+        # Killed once the traffic really flows (10 clients, 5 a second: about a second), with
+        # messages still on their way.
+        wait_for(lambda: len(clients.distinct_received()) > 50, "50 messages received")
         server.process.send_signal(how)
         server.process.wait(TIMEOUT)
         seen_by_page = shown(page)
@@ -215,8 +247,8 @@ def test_every_message_anyone_received_is_in_history_after_the_server_dies(
         server.stop()
 
     history = set(stored_messages(server.db_path, "steady"))
-    received = {message for frames in clients.received for message in frames}
-    assert len(received) > 50  # the traffic really flowed (10 clients, 5 a second, 2 seconds)
+    received = clients.distinct_received()
+    assert len(received) > 50  # the traffic really flowed
     assert received - history == set()
     assert set(seen_by_page) - history == set()
     acked = {seq for seq in clients.acked.values()}
@@ -238,8 +270,9 @@ def layer_env(request):
 
 
 @pytest.fixture(scope="module")
-def server(layer_env):
-    with start_server("daphne", env=layer_env) as server:
+def server(layer_env, migrated_database, tmp_path_factory):
+    database = copy_of(migrated_database, tmp_path_factory.mktemp("database"))
+    with start_server("daphne", env=layer_env, db_path=database) as server:
         yield server
 
 
@@ -366,12 +399,13 @@ def send_from_page(page, text):
 @pytest.mark.redis
 @pytest.mark.parametrize("layer", ["core", "pubsub"])
 def test_a_message_typed_during_a_redis_outage_is_neither_lost_nor_duplicated(
-    context, redis_server, layer
+    context, redis_server, migrated_database, tmp_path, layer
 ):
     redis = start_redis()  # one of its own: this test stops it
     room = "outage"
     env = {"REDIS_URL": redis.url, "CHANNEL_LAYER": layer}
-    with start_server("daphne", env=env) as server:
+    database = copy_of(migrated_database, tmp_path)
+    with start_server("daphne", env=env, db_path=database) as server:
         typer_sockets = []
         typer = open_room(context, server, room, sockets=typer_sockets)
         watcher = open_room(context, server, room)
