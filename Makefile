@@ -13,8 +13,10 @@ STAMP := $(VENV)/.installed-with-$(basename $(notdir $(CONSTRAINTS)))
 # The website's tools (Sphinx, MyST-NB, the theme) go into the same .venv only when a book target runs.
 BOOK_STAMP := $(VENV)/.installed-book
 MANAGE := cd course_project && ../$(BIN)/python manage.py
-# Two workers on the 2-core machines this course targets; loadscope keeps a notebook on one worker.
-JOBS ?= 2
+# Four workers, on the 2-core machines this course targets too: most tests wait on servers,
+# sockets, kernels and browsers (two workers kept the CPUs less than half busy). loadscope keeps
+# a notebook, and a test module's servers, on one worker.
+JOBS ?= 4
 PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 # course_project's own tests, run the way its users run them: from its folder, with its pytest.ini.
 PROJECT_PYTEST := cd course_project && ../$(BIN)/python -m pytest -n $(JOBS) -p no:nbval
@@ -26,7 +28,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 help:
 	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run; PORT=...)"
 	@echo "make test       lint + every test + every lesson under nbval"
-	@echo "make test-slow  the fault tests: servers killed, Redis restarted, bursts (minutes)"
+	@echo "make test-slow  the benchmark run end to end with tiny sizes (a minute or two)"
 	@echo "make test-fast  the quick set while editing: no browser, Redis or notebooks"
 	@echo "make test-attacks  the memory attacks on daphne and uvicorn (slow, one at a time)"
 	@echo "make test-django6  the project's tests and a set of lessons on Django 6.x (nox)"
@@ -87,8 +89,8 @@ test: lint
 test-attacks: $(STAMP)
 	$(BIN)/python -m pytest -m attack tests -p no:xdist -v
 
-# Servers killed mid-traffic, Redis stopped and restarted, bursts through the real page: a few
-# minutes, so kept out of `make test`. .ci/run runs it too.
+# The benchmark run end to end (python -m workbook.bench with tiny sizes): whole server
+# processes for a minute or two, so kept out of `make test`. .ci/run runs it too.
 test-slow: $(STAMP)
 	$(PYTEST) -m slow tests
 

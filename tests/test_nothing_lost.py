@@ -1,6 +1,7 @@
 """Nothing lost: the chat's delivery promises, through the real room page and real sockets,
 against server processes that are killed, rooms that burst, pages that go away, and Redis that
-goes down. Slow (servers started and stopped, a browser, waits of seconds): `make test-slow`."""
+goes down. Part of `make test`: a minute or so on one worker (servers started and stopped, a
+browser, waits of seconds), beside the rest of the suite."""
 
 import asyncio
 import contextlib
@@ -17,7 +18,7 @@ from websockets.asyncio.client import connect as websocket_connect
 
 from workbook.processes import start_redis, start_server, temporary_database
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = pytest.mark.browser
 
 TIMEOUT = 30  # seconds: every wait has an explicit limit, generous for a loaded machine
 RESEND_WAIT = 1  # seconds before a message refused with "retry" goes again (room.js: the same)
