@@ -431,3 +431,37 @@ def test_a_message_typed_during_a_redis_outage_is_neither_lost_nor_duplicated(
             assert stored_messages(server.db_path, room) == expected
         finally:
             redis.stop()
+
+
+@pytest.mark.redis
+def test_after_a_long_redis_outage_a_room_catches_up_without_waiting_for_its_check(
+    context, redis_server, migrated_database, tmp_path
+):
+    """A restarted Redis has forgotten every group. The server's layer notices only at its next
+    try, and its pauses between tries have grown to seconds by then: a message sent meanwhile
+    reaches no one live. The layer then tells each socket, and the chat sends the room's newest
+    messages again, so the other page shows it now, not at its own check every 30 s.
+
+    The core layer only (mysite.layers); channels_redis' pubsub layer gives no such signal."""
+    redis = start_redis()
+    env = {"REDIS_URL": redis.url, "CHANNEL_LAYER": "core"}
+    database = copy_of(migrated_database, tmp_path)
+    with start_server("daphne", env=env, db_path=database) as server:
+        typer = open_room(context, server, "long-outage")
+        watcher = open_room(context, server, "long-outage")
+        send_from_page(typer, "before the outage")
+        wait_until_shown(watcher, 1)
+
+        redis.stop()
+        # The outage itself: long enough for the layer's pauses between tries to reach seconds.
+        time.sleep(6)
+        redis = start_redis(port=redis.port)  # back, and empty, like a restart
+        try:
+            send_from_page(typer, "after the outage")
+            wait_until_shown(typer, 2)
+            # Well inside the page's 30-second check: only the layer's signal can deliver it.
+            expect(watcher.locator("#chat-log li")).to_have_count(2, timeout=15_000)
+            expected = [(1, "before the outage"), (2, "after the outage")]
+            assert shown(watcher) == expected
+        finally:
+            redis.stop()

@@ -133,12 +133,12 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
         # its work too, a batch or two.
         await history.flush()
 
-    async def send_recent(self):
+    async def send_recent(self, history=True):
         """Send the room's latest CHAT_HISTORY messages, oldest first; return the last number."""
         newest = Message.objects.in_room(self.room_name).order_by("-seq")
         recent = [message async for message in newest[: settings.CHAT_HISTORY]]
         for message in reversed(recent):
-            await self.send_json(message.payload(history=True))
+            await self.send_json(message.payload(history=history))
         return recent[0].seq if recent else 0
 
     async def send_range(self, after, before=None):
@@ -251,3 +251,11 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
         for seq, text in event["messages"]:
             if seq > self.replayed_up_to:  # not sent already by the replay in connect()
                 await self.send(text_data=text)
+
+    async def layer_reconnected(self, event):
+        """Redis is back after an outage (mysite.layers) and this socket is in its room's group
+        again. A message broadcast before the group was rejoined reached no one: send the room's
+        newest messages again. The page drops those it has, and asks for any older one it still
+        lacks (a hole in the numbers), so it need not wait for its next periodic check."""
+        newest = await self.send_recent(history=False)
+        self.replayed_up_to = max(self.replayed_up_to, newest)

@@ -72,6 +72,11 @@ class RedisChannelLayer(CoreRedisChannelLayer):
                 for index in range(self.ring_size):
                     await self.connection(index).ping()
                 rejoined = await self._rejoin_groups()
+                # A broadcast sent after Redis came back but before this process rejoined its
+                # groups reached no one here. Every channel in a group hears that it is back
+                # (SafeJsonWebsocketConsumer.layer_reconnected), so one that can catch up does.
+                for channel in {channel for each in self.memberships.values() for channel in each}:
+                    await self.send(channel, {"type": "layer.reconnected"})
             except LAYER_ERRORS:
                 delay = min(delay * 2, longest)
                 continue

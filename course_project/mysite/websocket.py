@@ -125,6 +125,11 @@ class SafeJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
             # running disconnect(), so it would never leave its groups.
             pass
 
+    async def layer_reconnected(self, event):
+        """Called when the channel layer is back after a Redis outage (mysite.layers) and this
+        socket is in its groups again. What the groups were sent before that never arrived; a
+        consumer that can catch up from the database overrides this (the chat does)."""
+
 
 class WebsocketNotFound(AsyncJsonWebsocketConsumer):
     """Refuses a handshake to a path no route serves: HTTP 404 where the server can send one
