@@ -32,9 +32,13 @@ class LaterWriter:
             self.task = asyncio.create_task(self.write_soon())
 
     async def write_soon(self):
-        await asyncio.sleep(FLUSH_DELAY)
-        batch, self.pending = self.pending, []
-        await Message.objects.abulk_create(batch)
+        # add() starts no task while this one runs, so what arrives during a write must go in
+        # the next one here: ending after one write would leave it unstored until the room
+        # speaks again (for ever, in a room gone quiet).
+        while self.pending:
+            await asyncio.sleep(FLUSH_DELAY)
+            batch, self.pending = self.pending, []
+            await Message.objects.abulk_create(batch)
 
 
 _writers = weakref.WeakKeyDictionary()  # one writer per event loop
