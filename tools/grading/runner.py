@@ -7,7 +7,6 @@ interrupts the cell), a time limit for the whole notebook, a memory limit and a 
 only this run can write to, read with a size limit.
 """
 
-import atexit
 import contextlib
 import itertools
 import json
@@ -120,22 +119,24 @@ _templates = []
 
 
 def database_template():
-    """A migrated course_project database, made once per grading process, or None if migrating
-    failed (each notebook then migrates its own from nothing, as a learner's kernel does).
+    """The bytes of a migrated course_project database, made once per grading process, or None
+    if migrating failed (each notebook then migrates its own from nothing, as a learner's does).
 
     Every graded notebook starts its in-kernel server on a copy (workbook.project.TEMPLATE_ENV):
-    hundreds of kernels then skip migrating from nothing, about a tenth of a notebook's CPU.
+    hundreds of kernels then skip migrating from nothing, about a tenth of a notebook's CPU. The
+    grader keeps it in memory, not in a file, so that no notebook can change another's copy.
     """
     with _template_lock:
         if not _templates:
             folder = tempfile.mkdtemp(prefix="workbook-grade-db-")
-            atexit.register(shutil.rmtree, folder, ignore_errors=True)
             path = Path(folder) / "db.sqlite3"
             try:
                 manage("migrate", "--verbosity", "0", env=project_env(DJANGO_DB_PATH=path))
-                _templates.append(path)
+                _templates.append(path.read_bytes())
             except (OSError, subprocess.SubprocessError):
                 _templates.append(None)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
         return _templates[0]
 
 
@@ -262,7 +263,7 @@ def run(notebook, filename, limits=Limits(), hide=(), use_sandbox=True):
         template, db_copy = database_template(), None
         if template is not None:
             db_copy = workdir / DB_COPY
-            shutil.copyfile(template, db_copy)
+            db_copy.write_bytes(template)
         read_fd, write_fd = os.pipe()
         worker = [
             sys.executable,
