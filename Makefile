@@ -141,7 +141,7 @@ demo: $(STAMP)
 	$(MANAGE) create_demo_users
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m workbook.bench
 
 # Not part of make test: it grades 640 notebooks (BENCH_ARGS="--students 10 --jobs 4").
 bench-grading: $(STAMP)
@@ -160,4 +160,4 @@ grade: $(STAMP)
 	$(BIN)/python -m tools.grading grade "$(DIR)" $(if $(ROSTER),--roster "$(ROSTER)") $(GRADE_ARGS)
 
 clean:
-	rm -rf $(VENV) $(NBGRADER_VENV) .nox build course_project/staticfiles bench/results
+	rm -rf $(VENV) $(NBGRADER_VENV) .nox build course_project/staticfiles

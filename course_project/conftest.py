@@ -11,6 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
 from django.test import Client
 
 from chat import history
@@ -149,3 +150,11 @@ def wait_until_processed():
         await history.flush()  # the writer runs on this test's event loop
 
     return wait
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate limits count in the cache: every test starts with no hits counted and leaves none."""
+    cache.clear()
+    yield
+    cache.clear()

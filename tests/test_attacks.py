@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from bench.attacks import MB, big_frames, run_attack
+from workbook.bench.attacks import MB, big_frames, run_attack
 from workbook.processes import shipped_options, start_server
 
 pytestmark = pytest.mark.attack

@@ -1,4 +1,5 @@
-"""`python -m bench` end to end with tiny sizes: it runs, writes what it promises, loses nothing.
+"""`python -m workbook.bench` end to end with tiny sizes: it runs, writes what it promises,
+loses nothing.
 
 No assertion on speed or duration: this machine's figures vary too much for that. The figures
 themselves are for `make bench` and the performance lesson.
@@ -32,7 +33,7 @@ SUMMARY_KEYS = {"variant", "server", "layer", "deliveries_per_s", "p50", "p95", 
 
 def run_bench(tmp_path, *args):
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", *TINY, "--output", str(tmp_path), *args],
+        [sys.executable, "-m", "workbook.bench", *TINY, "--output", str(tmp_path), *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

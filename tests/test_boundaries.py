@@ -30,7 +30,7 @@ def ruff_check(source, path):
     [
         "import workbook\n\nprint(workbook)\n",
         "from workbook.processes import manage\n\nprint(manage)\n",
-        "from bench import report\n\nprint(report)\n",
+        "from workbook.bench import report\n\nprint(report)\n",
         "import tools.nav\n\nprint(tools.nav)\n",
     ],
 )

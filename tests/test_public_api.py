@@ -17,7 +17,7 @@ NOTEBOOKS = sorted(
     for folder in ("notebooks", "solutions", "exercises")
     for path in (REPO_ROOT / folder).glob("*.ipynb")
 )
-PUBLIC_MODULES = re.findall(r"^- (workbook\.\w+):", workbook.__doc__, re.MULTILINE)
+PUBLIC_MODULES = re.findall(r"^- (workbook\.[\w.]+):", workbook.__doc__, re.MULTILINE)
 
 
 def public_names(module):
@@ -55,7 +55,9 @@ def test_notebooks_import_only_public_names(path):
             if module == "workbook":
                 public = name in workbook.__all__
             else:
-                public = module in PUBLIC_MODULES and (name is None or name in public_names(module))
+                public = f"{module}.{name}" in PUBLIC_MODULES or (  # a public submodule
+                    module in PUBLIC_MODULES and (name is None or name in public_names(module))
+                )
             if not public:
                 private.append(f"{module}.{name}" if name else module)
     assert not private, f"not in workbook's public API: {', '.join(private)}"

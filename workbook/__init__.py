@@ -8,6 +8,12 @@ Lessons and exercises import what they use from here: `from workbook import conn
 - workbook.views: Django views written in a cell, served by the in-kernel server
 - workbook.browser: the system Chromium, for Playwright
 - workbook.environment: lesson 00's check of the kernel's Python and packages
+- workbook.bench.attacks: attack(), a room flooded while its readers stall (lesson 12)
+- workbook.bench.bare: the Channels tutorial's chat consumer, the benchmarks' baseline
+- workbook.bench.lab: FanoutLab, one fan-out measurement per call (lessons 14 and 15)
+- workbook.bench.report: the benchmark's tables, ratios and plots
+
+workbook.bench is also `make bench` (`python -m workbook.bench`); its other modules serve that.
 
 The other modules, one job each, serve these: paths (where the repository's parts are), project
 (course_project importable, Django set up), server (the in-kernel daphne), mounts (what it serves),

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-#: The repository: notebooks/, course_project/, workbook/, bench/, ...
+#: The repository: notebooks/, course_project/, workbook/ (with workbook/bench/), ...
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The Django project, the folder holding manage.py.
 COURSE_PROJECT = REPO_ROOT / "course_project"

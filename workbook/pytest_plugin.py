@@ -7,12 +7,19 @@ it, through the same function the in-kernel server uses (workbook.project). A ho
 rather than a conftest's pytest_configure, because pytest-django reads the settings earlier than
 that: before any conftest is imported, in every pytest-xdist worker too.
 
-It also pins where links point: to 127.0.0.1, as in the lessons' stored outputs.
+It also pins where links point: to 127.0.0.1, as in the lessons' stored outputs, and gives
+nbval's kernels Unix sockets instead of TCP ports (below).
 """
 
 import os
+import shutil
+import sys
+import tempfile
+import uuid
 
 import pytest
+from jupyter_client.manager import KernelManager
+from traitlets import CaselessStrEnum, default
 
 from workbook.project import use_course_project
 
@@ -24,3 +31,33 @@ def pytest_load_initial_conftests():
     # links are checked against that, whatever JupyterHub or Codespaces variables this shell
     # has (workbook.hosting). Notebook kernels inherit it; tests that want another place say so.
     os.environ["WORKBOOK_BROWSER_URL"] = "http://127.0.0.1:{port}/"
+
+
+# nbval's kernels talk to pytest over Unix sockets, not TCP ports. With TCP, jupyter_client picks
+# five free ports and the kernel binds them a moment later; another kernel starting in another
+# pytest-xdist worker (or a lesson's server) can take one in between, and the run fails with
+# "Kernel died before replying to kernel_info" (jupyter/nbconvert#1066). A socket file in a
+# folder of this run's own cannot be taken. The grader's kernels do the same (tools.grading).
+_kernel_sockets = None
+
+
+class _UnixSocketKernelManager(KernelManager):
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    @default("ip")
+    def _socket_path_prefix(self):
+        return os.path.join(_kernel_sockets, f"kernel-{uuid.uuid4().hex}")
+
+
+def pytest_configure(config):
+    global _kernel_sockets
+    if config.pluginmanager.hasplugin("nbval") and sys.platform != "win32":
+        import nbval.kernel
+
+        _kernel_sockets = tempfile.mkdtemp(prefix="nbval-kernels-")
+        nbval.kernel.KernelManager = _UnixSocketKernelManager
+
+
+def pytest_unconfigure(config):
+    if _kernel_sockets is not None:
+        shutil.rmtree(_kernel_sockets, ignore_errors=True)

@@ -6,7 +6,7 @@ Each student hands in every exercise, in turn solved (the solution notebook, out
 untouched (the exercise as generated) or partly solved (task 1 written, the rest not), so the
 class mixes fast notebooks with slow ones whose checks wait for answers that never come. Prints
 the wall time, the time and CPU per notebook, and the machine's load average while it ran;
-writes the same to bench/results/class-grading.json.
+writes the same to build/bench/class-grading.json.
 """
 
 import argparse
@@ -134,7 +134,7 @@ def main(argv=None):
         seconds, own_cpu = time.monotonic() - started, time.process_time() - own_cpu
         watch.done.set()
         report = summary(seconds, results, args.jobs, counts, load_before, watch.samples, own_cpu)
-    out = ROOT / "bench" / "results"
+    out = ROOT / "build" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "class-grading.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

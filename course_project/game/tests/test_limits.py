@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from game.models import Game
@@ -11,13 +10,6 @@ from game.models import Game
 from .test_consumers import applied, error, refused, state
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 async def test_a_flood_of_commands_is_refused_past_the_rate_limit(settings, game_socket, alice):

@@ -3,19 +3,11 @@
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.core.cache import cache
 
 from mysite.limits import RateLimit, limit_keys
 from mysite.testing import login_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_a_rate_limit_counts_each_key_on_its_own():

@@ -5,7 +5,6 @@ import string
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
@@ -16,13 +15,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 #: 500 two-letter names: "@ab @ac ..." fits one chat message (2000 characters).
 NAMES = ["".join(pair) for pair in itertools.product(string.ascii_lowercase, repeat=2)][:500]
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

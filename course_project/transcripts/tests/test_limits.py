@@ -1,9 +1,6 @@
 """Transcript exports: a few an hour per user, and more per address, for a class."""
 
-from unittest import mock
-
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from chat.models import Message
@@ -11,21 +8,6 @@ from chat.models import Message
 pytestmark = pytest.mark.django_db
 
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def shared_layer(monkeypatch):
-    layer = mock.Mock(spec=["send"])
-    layer.send = mock.AsyncMock()
-    monkeypatch.setattr("transcripts.views.get_channel_layer", lambda: layer)
-    return layer
 
 
 def export(client, address="192.0.2.20"):

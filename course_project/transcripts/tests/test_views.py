@@ -1,5 +1,4 @@
 import re
-from unittest import mock
 
 import pytest
 from channels.exceptions import ChannelFull
@@ -19,15 +18,6 @@ JSON = {"Accept": "application/json"}
 def in_memory_layer(settings):
     """What the tests run with unless REDIS_URL is set: the layer no worker process can reach."""
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-
-@pytest.fixture
-def shared_layer(monkeypatch):
-    """Stands in for a cross-process layer (Redis): records what the view sends."""
-    layer = mock.Mock(spec=["send"])
-    layer.send = mock.AsyncMock()
-    monkeypatch.setattr("transcripts.views.get_channel_layer", lambda: layer)
-    return layer
 
 
 @pytest.fixture

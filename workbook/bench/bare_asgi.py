@@ -4,13 +4,15 @@
   it runs behind the very same ProtocolTypeRouter and WebSocket stack (origin check,
   AuthMiddlewareStack, connection limits) as the course's ChatConsumer, on the same server and
   channel layer.
-- The course's consumer as it was before it stored messages first (bench/stored_later.py) at
-  /ws/later/<room>/, in the same way: the at-most-once baseline of lesson 14.
+- The course's consumer as it was before it stored messages first
+  (workbook/bench/stored_later.py) at /ws/later/<room>/, in the same way: the at-most-once
+  baseline of lesson 14.
 - GET /bench/stats/: the server loop's task count, thread count, tracked Python objects and
   in-memory layer size, read by the connection benchmark. It lives here only; course_project
   never serves it.
 
-Serve it like mysite.asgi: `daphne bench.bare_asgi:application` with course_project on the path.
+Serve it like mysite.asgi, with course_project on the path:
+`daphne workbook.bench.bare_asgi:application`.
 """
 
 import asyncio
@@ -27,10 +29,10 @@ django.setup(set_prefix=False)
 from channels.layers import InMemoryChannelLayer, get_channel_layer  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from bench import STATS_PATH  # noqa: E402
-from bench.bare import BareChatConsumer  # noqa: E402
-from bench.stored_later import StoredLaterChatConsumer  # noqa: E402
 from mysite import routing  # noqa: E402
+from workbook.bench import STATS_PATH  # noqa: E402
+from workbook.bench.bare import BareChatConsumer  # noqa: E402
+from workbook.bench.stored_later import StoredLaterChatConsumer  # noqa: E402
 
 # Added before mysite.asgi builds its URLRouter from this list, so the project's application
 # object itself serves these consumers: no second copy of the middleware stack to drift.

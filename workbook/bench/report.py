@@ -4,7 +4,17 @@ import json
 import statistics
 from pathlib import Path
 
-from bench.fanout import PAIR
+from workbook.bench.fanout import PAIR
+
+__all__ = [
+    "ack_lines",
+    "pair_ratio",
+    "plot_deliveries",
+    "plot_latency",
+    "ratio_lines",
+    "summarize",
+    "table",
+]
 
 PERCENTILES = ("p50", "p95", "p99")
 TARGET_RATIO = 1.3  # the course's target: course consumer >= 1.3x bare, same server and layer

@@ -15,9 +15,9 @@ import uuid
 
 import psutil
 
-from bench import STATS_PATH
-from bench.fanout import ROOM_PATHS, BenchError, run_clients, start_failure
-from bench.servers import layer_settings, start_bench_server
+from workbook.bench import STATS_PATH
+from workbook.bench.fanout import ROOM_PATHS, BenchError, run_clients, start_failure
+from workbook.bench.servers import layer_settings, start_bench_server
 from workbook.processes import ProcessError
 
 SETTLE_TIMEOUT = 10  # seconds for the server to finish closing a batch
@@ -75,7 +75,7 @@ class PeakRss(threading.Thread):
 
 
 def open_and_close(server, count, timeout):
-    """`count` sockets opened all at once, then all closed, by a bench.clients process."""
+    """`count` sockets opened all at once, then all closed, by a workbook.bench.clients process."""
     path = ROOM_PATHS["course"].format(room=f"bench-{uuid.uuid4().hex[:12]}")
     return run_clients(
         "connections", server.ws_url(path), server.origin, timeout, count=count, batch=count

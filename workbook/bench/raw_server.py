@@ -1,7 +1,7 @@
 """The ceiling: a plain `websockets` server that relays each frame to every open connection.
 
 No Django, no channel layer, no JSON decoding. It prints `listening on 127.0.0.1:PORT` once ready.
-Run: python -m bench.raw_server
+Run: python -m workbook.bench.raw_server
 """
 
 import asyncio

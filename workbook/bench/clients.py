@@ -2,8 +2,9 @@
 event loop (or, on two cores, a core) with the server they measure. Each run prints one JSON
 object on stdout; on failure it has an "error" key and the exit status is 1.
 
-    python -m bench.clients fanout --url ws://127.0.0.1:PORT/ws/chat/ROOM/ --origin ORIGIN
-    python -m bench.clients connections --url ws://127.0.0.1:PORT/ws/chat/ROOM/ --origin ORIGIN
+    python -m workbook.bench.clients fanout --url ws://127.0.0.1:PORT/ws/chat/ROOM/ --origin ORIGIN
+    python -m workbook.bench.clients connections --url ws://127.0.0.1:PORT/ws/chat/ROOM/ \
+        --origin ORIGIN
 
 fanout: N receivers and one sender join one room. The sender sends W warm-up frames and waits
 until every receiver has seen the last of them, then M measured frames at a steady pace, each
@@ -312,7 +313,7 @@ def positive_int(text):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m bench.clients", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m workbook.bench.clients", description=__doc__)
     parser.add_argument("mode", choices=["fanout", "connections"])
     parser.add_argument("--url", required=True, help="ws:// URL of the room")
     parser.add_argument("--origin", required=True, help="Origin header (the server's http://)")

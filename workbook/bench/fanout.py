@@ -1,7 +1,8 @@
 """The fan-out benchmark: which measurements to make, in which order, and making one.
 
 A measurement is one setup (variant, server, layer) in fresh processes: the server (and its
-Redis), then one bench.clients process with N receivers and a paced sender in a room of its own.
+Redis), then one workbook.bench.clients process with N receivers and a paced sender in a room of
+its own.
 """
 
 import json
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from bench.servers import LAYERS, serving
+from workbook.bench.servers import LAYERS, serving
 from workbook.paths import REPO_ROOT
 from workbook.processes import SERVERS, ProcessError
 
@@ -73,8 +74,17 @@ def plan(variants, servers, layers, rounds):
 
 
 def run_clients(mode, url, origin, timeout, **options):
-    """Run bench.clients in a process of its own and return its JSON result."""
-    command = [sys.executable, "-m", "bench.clients", mode, "--url", url, "--origin", origin]
+    """Run workbook.bench.clients in a process of its own and return its JSON result."""
+    command = [
+        sys.executable,
+        "-m",
+        "workbook.bench.clients",
+        mode,
+        "--url",
+        url,
+        "--origin",
+        origin,
+    ]
     command += ["--timeout", str(timeout)]
     for name, value in options.items():
         command += [f"--{name.replace('_', '-')}", str(value)]

@@ -1,6 +1,6 @@
 """The processes a measurement runs against, each started fresh: course_project (with the bare
-consumer and the stats endpoint of bench.bare_asgi) under daphne or uvicorn, the raw `websockets`
-relay, and redis-server. All bind 127.0.0.1 only, on ports they choose themselves.
+consumer and the stats endpoint of workbook.bench.bare_asgi) under daphne or uvicorn, the raw
+`websockets` relay, and redis-server. All bind 127.0.0.1 only, on ports they choose themselves.
 """
 
 import contextlib
@@ -17,7 +17,7 @@ from workbook.processes import (
     start_server,
 )
 
-BENCH_APP = "bench.bare_asgi:application"
+BENCH_APP = "workbook.bench.bare_asgi:application"
 
 # Settings for every benchmark server. The rate limit is off: one sender pacing frames 2 ms apart
 # would otherwise be refused after its burst allowance. DEBUG is off as in production (with it on,
@@ -44,7 +44,7 @@ def layer_settings(layer, redis_url=None):
 
 
 def start_bench_server(server, *, db_path, env=None, timeout=30):
-    """course_project plus the bare consumer (bench.bare_asgi) under `server`."""
+    """course_project plus the bare consumer (workbook.bench.bare_asgi) under `server`."""
     return start_server(
         server,
         app=BENCH_APP,
@@ -55,9 +55,9 @@ def start_bench_server(server, *, db_path, env=None, timeout=30):
 
 
 def start_raw_server(timeout=30):
-    """bench.raw_server: plain `websockets`, relaying every frame to every connection."""
+    """workbook.bench.raw_server: plain `websockets`, relaying every frame to every connection."""
     process = ServerProcess(
-        [sys.executable, "-m", "bench.raw_server"],
+        [sys.executable, "-m", "workbook.bench.raw_server"],
         ready=r"listening on 127\.0\.0\.1:(?P<port>\d+)",
         env=project_env(),
         cwd=REPO_ROOT,

@@ -4,19 +4,21 @@
         runs = [lab.measure("course"), lab.measure("course", layer="redis"), lab.measure("raw")]
     print(report.table(report.summarize(runs)))
 
-Each measurement is the same as one line of `python -m bench`: fresh server processes, a client
-process of its own, the result as a dict. Nothing is written to bench/results/; the lab keeps one
-database and, once a Redis layer is measured, one redis-server for all its measurements, and
-removes or stops them when it closes.
+Each measurement is the same as one line of `python -m workbook.bench`: fresh server processes, a
+client process of its own, the result as a dict. Nothing is written to build/bench/; the lab
+keeps one database and, once a Redis layer is measured, one redis-server for all its
+measurements, and removes or stops them when it closes.
 """
 
 import shutil
 from types import SimpleNamespace
 
-from bench import report
-from bench.fanout import LAYER_NAMES, NO_LAYER, RAW_SERVER, SERVER_NAMES, Setup, measure
-from bench.servers import REDIS_LAYERS, RedisSource
+from workbook.bench import report
+from workbook.bench.fanout import LAYER_NAMES, NO_LAYER, RAW_SERVER, SERVER_NAMES, Setup, measure
+from workbook.bench.servers import REDIS_LAYERS, RedisSource
 from workbook.processes import start_redis, temporary_database
+
+__all__ = ["FanoutLab"]
 
 
 class FanoutLab:
@@ -32,9 +34,9 @@ class FanoutLab:
     def measure(self, variant, server="daphne", layer="memory", *, round=1, **sizes):
         """One measurement of `variant` (course, bare, later or raw) on `server` and `layer`.
 
-        Returns the run as `python -m bench` records it in results.json: the setup, the round,
-        and the client's result (deliveries_per_s, latency_ms, lost, ...). `raw` has no server
-        or layer of Channels: it is the plain `websockets` relay.
+        Returns the run as `python -m workbook.bench` records it in results.json: the setup, the
+        round, and the client's result (deliveries_per_s, latency_ms, lost, ...). `raw` has no
+        server or layer of Channels: it is the plain `websockets` relay.
         """
         unknown = set(sizes) - set(self.sizes)
         if unknown:
@@ -61,7 +63,7 @@ class FanoutLab:
         return self._redis.url
 
     def results(self, runs):
-        """`runs` in the shape of results.json, for bench.report's table and plots."""
+        """`runs` in the shape of results.json, for workbook.bench.report's table and plots."""
         sizes = {**self.sizes, "pace_ms": self.sizes["pace"]}
         return {
             "settings": {

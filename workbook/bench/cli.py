@@ -1,4 +1,4 @@
-"""`python -m bench`: the command line, and the run it drives from start to report."""
+"""`python -m workbook.bench`: the command line, and the run it drives from start to report."""
 
 import argparse
 import datetime
@@ -12,9 +12,9 @@ import urllib.parse
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import report
-from bench.connections import run_connections
-from bench.fanout import (
+from workbook.bench import report
+from workbook.bench.connections import run_connections
+from workbook.bench.fanout import (
     CHANNELS_VARIANTS,
     LAYER_NAMES,
     SERVER_NAMES,
@@ -23,7 +23,7 @@ from bench.fanout import (
     measure,
     plan,
 )
-from bench.servers import BENCH_SETTINGS, LAYERS, REDIS_LAYERS, RedisSource
+from workbook.bench.servers import BENCH_SETTINGS, LAYERS, REDIS_LAYERS, RedisSource
 from workbook.paths import REPO_ROOT
 from workbook.processes import temporary_database
 
@@ -38,12 +38,13 @@ warm-up that every client must see, the measured messages start. Each measuremen
 processes: the server (and its redis-server), and one client process on 127.0.0.1.
 
 Setups: the course's ChatConsumer (/ws/chat/<room>/) and the Channels tutorial's bare consumer
-(/ws/bare/<room>/, bench/bare.py), both served by bench/bare_asgi.py (the project's application
-plus the bare route) on each server and channel layer, and a plain `websockets` relay as the
-ceiling. course and bare alternate order every round; the course/bare column is the median over
-rounds of their ratio on the same server and layer (target: >= 1.3). On request (--only later),
-the course's consumer as it was before it stored messages first (/ws/later/<room>/,
-bench/stored_later.py): broadcast, then store in a batch 50 ms later, no acknowledgements.
+(/ws/bare/<room>/, workbook/bench/bare.py), both served by workbook/bench/bare_asgi.py (the
+project's application plus the bare route) on each server and channel layer, and a plain
+`websockets` relay as the ceiling. course and bare alternate order every round; the course/bare
+column is the median over rounds of their ratio on the same server and layer (target: >= 1.3).
+On request (--only later), the course's consumer as it was before it stored messages first
+(/ws/later/<room>/, workbook/bench/stored_later.py): broadcast, then store in a batch 50 ms
+later, no acknowledgements.
 
 The course's consumer acknowledges each message once it is stored; the sender times that, and
 the report gives its p50 and p99 ("acknowledged (stored) after"): what storing first costs.
@@ -54,18 +55,18 @@ pacing messages 2 ms apart) and DJANGO_DEBUG=0; clients do not offer permessage-
 Connections: opens and closes sockets on the course ChatConsumer under daphne (in-memory layer),
 and prints the server's RSS, event-loop tasks, threads and layer size before and after.
 
-Results: a table on stdout, and results.json plus PNG plots in bench/results/<timestamp>/.
+Results: a table on stdout, and results.json plus PNG plots in build/bench/<timestamp>/.
 Exit status: 0 when every measurement ran and nothing was lost, 1 otherwise, 2 for bad arguments.
 """
 
 EPILOG = """\
 examples:
-  python -m bench                                   everything (several minutes)
-  python -m bench --quick                           small and fast: the smoke test and the lesson
-  python -m bench --only course,bare --servers daphne --layers memory --rounds 5
-  python -m bench --only course,later --pace 20 --messages 100    what storing first costs
-  python -m bench --only course,bare --layers redis,pubsub --redis-url redis://127.0.0.1:6379/0
-  python -m bench --only connections --connections 5000
+  python -m workbook.bench                          everything (several minutes)
+  python -m workbook.bench --quick                  small and fast: the smoke test and the lesson
+  python -m workbook.bench --only course,bare --servers daphne --layers memory --rounds 5
+  python -m workbook.bench --only course,later --pace 20 --messages 100    what storing first costs
+  python -m workbook.bench --only course,bare --layers redis,pubsub --redis-url redis://127.0.0.1:6379/0
+  python -m workbook.bench --only connections --connections 5000
 """
 
 CONNECTIONS = "connections"
@@ -141,7 +142,7 @@ def loopback_redis_url(text):
 
 def build_parser():
     parser = OneLineErrorParser(
-        prog="python -m bench",
+        prog="python -m workbook.bench",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -223,9 +224,9 @@ def build_parser():
     run.add_argument(
         "--output",
         type=Path,
-        default=REPO_ROOT / "bench" / "results",
+        default=REPO_ROOT / "build" / "bench",
         metavar="DIR",
-        help="folder for the <timestamp>/ results folder (default bench/results)",
+        help="folder for the <timestamp>/ results folder (default build/bench)",
     )
     return parser
 

@@ -1,6 +1,6 @@
 import sys
 
-from bench.cli import main
+from workbook.bench.cli import main
 
 try:
     sys.exit(main())

@@ -4,7 +4,7 @@ already shown, and nothing numbers the messages for a client to notice what it m
 
 Everything else is the course's ChatConsumer (connect, history, the dispatch() shortcut), so
 measuring the two side by side shows what storing first costs, and killing a server running
-this one shows what it loses. The benchmark serves it at /ws/later/<room>/ (bench/bare_asgi.py).
+this one shows what it loses. Served at /ws/later/<room>/ by workbook/bench/bare_asgi.py.
 """
 
 import asyncio

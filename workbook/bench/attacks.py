@@ -28,6 +28,8 @@ import psutil
 from websockets.asyncio.client import connect as websocket_connect
 from websockets.exceptions import ConnectionClosed
 
+__all__ = ["MB", "attack", "big_frames", "half_open_handshakes", "run_attack"]
+
 MB = 2**20
 #: The receive buffer each silent reader asks for; the kernel rounds it up to its minimum.
 READER_BUFFER = 4096
