@@ -36,7 +36,7 @@ help:
 	@echo "make serve      run the chat on http://127.0.0.1:8000 (PORT=8001 for another port)"
 	@echo "make demo       create the demo users alice, bob and carol"
 	@echo "make bench      run the fan-out and connection benchmarks"
-	@echo "make bench-grading   time the grading of a made-up class (40 students x 15 exercises)"
+	@echo "make bench-grading   time the grading of a made-up class (40 students x 16 exercises)"
 	@echo "make check      run your exercises and show which checks pass (EX=05 for one)"
 	@echo "make grade DIR=submissions   grade a class: one folder per student (ROSTER=file)"
 	@echo "make exercises  regenerate exercises/ from solutions/ (course authors)"
@@ -145,7 +145,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m workbook.bench
 
-# Not part of make test: it grades 600 notebooks (BENCH_ARGS="--students 10 --jobs 4").
+# Not part of make test: it grades 640 notebooks (BENCH_ARGS="--students 10 --jobs 4").
 bench-grading: $(STAMP)
 	$(BIN)/python -m tools.grading.benchmark $(BENCH_ARGS)
 

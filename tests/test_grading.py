@@ -5,6 +5,7 @@ instructor's copy, finding students, writing feedback, the command line, and the
 import json
 import os
 import time
+import types
 
 import nbformat
 import psutil
@@ -290,3 +291,48 @@ def test_only_the_variables_a_notebook_needs_reach_it(tmp_path, monkeypatch):
     seen = (tmp_path / "env.json").read_text()
     assert "GITHUB_TOKEN" not in seen
     assert os.environ["PATH"] in seen
+
+
+def test_each_kernel_starts_from_its_own_copy_of_a_database_migrated_once():
+    seen = """import os, sqlite3
+from django.conf import settings
+from workbook import live_server
+from workbook.checks import check, expect
+server = live_server()
+template = os.environ["WORKBOOK_DB_TEMPLATE"]
+with check("the template is a copy in the run's own folder"):
+    expect(os.path.dirname(template) == os.getcwd(), f"the template is {template}")
+with check("the server's database is another file, migrated"):
+    database = settings.DATABASES["default"]["NAME"]
+    expect(database != template, "the server uses the template")
+    tables = sqlite3.connect(database).execute("SELECT name FROM sqlite_master").fetchall()
+    expect(("chat_message",) in tables, f"no chat_message table in {tables}")
+"""
+    run = runner.run(notebook_of(seen), "db.ipynb", runner.Limits(), use_sandbox=False)
+    results = [result for done in run.done.values() for result in done["results"]]
+    assert run.finished
+    assert [result["passed"] for result in results] == [True, True], results
+    assert runner.database_template() is not None
+
+
+def test_an_unreadable_template_leaves_the_database_to_migrate(tmp_path, monkeypatch):
+    from workbook import project
+
+    database = tmp_path / "db.sqlite3"
+    monkeypatch.setenv(project.TEMPLATE_ENV, str(tmp_path / "missing.sqlite3"))
+    project._copy_template(database)
+    assert not database.exists()
+    (tmp_path / "template.sqlite3").write_bytes(b"migrated")
+    monkeypatch.setenv(project.TEMPLATE_ENV, str(tmp_path / "template.sqlite3"))
+    project._copy_template(database)
+    assert database.read_bytes() == b"migrated"
+
+
+@pytest.mark.parametrize(("free_gb", "jobs"), [(64, 8), (5, 2), (1, 1)])
+def test_default_jobs_are_four_per_core_as_far_as_memory_allows(monkeypatch, free_gb, jobs):
+    monkeypatch.setattr(grader, "cores", lambda: 2)
+    free = types.SimpleNamespace(available=free_gb * 1024**3)
+    monkeypatch.setattr(grader.psutil, "virtual_memory", lambda: free)
+    assert grader.default_jobs(memory_mb=2048) == jobs
+    assert grader.Options(limits=runner.Limits(memory_mb=256)).workers() == min(8, free_gb * 4)
+    assert grader.Options(jobs=3).workers() == 3

@@ -73,15 +73,18 @@ class LoadWatch(threading.Thread):
             self.samples.append(os.getloadavg()[0])
 
 
-def summary(seconds, results, jobs, counts, load_before, loads):
+def summary(seconds, results, jobs, counts, load_before, loads, grader_cpu=0.0):
     graded = [r for r in results.values() if r.status == "graded"]
     wall = [r.seconds for r in graded]
+    # All the CPU the grading needed, the notebooks' and the grader's own: over the cores, the
+    # shortest time the class could take on this machine with nothing else running.
+    cpu = sum(r.cpu_seconds for r in graded) + grader_cpu
     return {
         "students": len({r.student for r in results.values()}),
         "notebooks": len(graded),
         "kinds": counts,
         "jobs": jobs,
-        "cores": grader.default_jobs(),
+        "cores": grader.cores(),
         "sandboxed": all(r.sandboxed for r in graded),
         "total_minutes": round(seconds / 60, 2),
         "notebook_seconds": {
@@ -94,6 +97,9 @@ def summary(seconds, results, jobs, counts, load_before, loads):
             statistics.mean(r.kernel_seconds for r in graded if r.kernel_seconds), 2
         ),
         "cpu_seconds_per_notebook": round(statistics.mean(r.cpu_seconds for r in graded), 2),
+        "grader_cpu_seconds": round(grader_cpu, 1),
+        "cpu_seconds_total": round(cpu, 1),
+        "cpu_floor_minutes": round(cpu / grader.cores() / 60, 2),
         "load_average": {
             "before": round(load_before, 2),
             "mean": round(statistics.mean(loads), 2) if loads else None,
@@ -107,7 +113,7 @@ def summary(seconds, results, jobs, counts, load_before, loads):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=40)
-    parser.add_argument("--jobs", type=int, default=grader.default_jobs())
+    parser.add_argument("--jobs", type=int, default=0, help="default: as `make grade` chooses")
     parser.add_argument("--keep", help="grade into this folder and keep it (default: a temp one)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="class-bench-") as scratch:
@@ -115,18 +121,19 @@ def main(argv=None):
         counts = make_class(base / "class", args.students)
         catalogue = exercise.catalogue(exercises.SOLUTIONS)
         options = grader.Options(jobs=args.jobs)
+        args.jobs = options.workers()
         total = args.students * len(catalogue)
         print(f"grading {total} notebooks with --jobs {args.jobs} ...", file=sys.stderr)
         load_before = os.getloadavg()[0]
         watch = LoadWatch()
         watch.start()
-        started = time.monotonic()
+        started, own_cpu = time.monotonic(), time.process_time()
         _, results = grader.grade_class(
             base / "class", base / "grades", catalogue, None, options, grader.progress_line
         )
-        seconds = time.monotonic() - started
+        seconds, own_cpu = time.monotonic() - started, time.process_time() - own_cpu
         watch.done.set()
-        report = summary(seconds, results, args.jobs, counts, load_before, watch.samples)
+        report = summary(seconds, results, args.jobs, counts, load_before, watch.samples, own_cpu)
     out = ROOT / "build" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "class-grading.json").write_text(json.dumps(report, indent=2) + "\n")

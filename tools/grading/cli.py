@@ -48,8 +48,9 @@ def _limits(parser):
     parser.add_argument(
         "--jobs",
         type=_positive(int),
-        default=grader.default_jobs(),
-        help="notebooks run side by side (default: the number of cores)",
+        default=0,
+        help=f"notebooks run side by side (default: {grader.JOBS_PER_CORE} per core, as many as "
+        "fit in the free memory at the memory limit each)",
     )
     parser.add_argument(
         "--cell-timeout",

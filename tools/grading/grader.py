@@ -16,26 +16,46 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from tools.grading import classlist, feedback, gradebook, runner, sandbox, submission
 from tools.grading.results import ExerciseResult, evaluate, unresolved
 
 GRADEBOOK_EVERY = 10  # seconds between rewrites of the gradebook while grading
 
 
-def default_jobs():
+# A graded notebook uses a core about a quarter of the time it runs: the rest it waits for its
+# sockets, servers and the timeouts of checks that wait for an answer that never comes (make
+# bench-grading measures both). So the cores stay busy with about four notebooks each.
+JOBS_PER_CORE = 4
+
+
+def cores():
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS
         return os.cpu_count() or 1
 
 
+def default_jobs(memory_mb=None):
+    """JOBS_PER_CORE notebooks per core, but no more than fit in the memory free now if every
+    one of them used all it is allowed (`memory_mb`, the per-notebook limit)."""
+    memory_mb = memory_mb or runner.Limits().memory_mb
+    room = psutil.virtual_memory().available // (memory_mb * 1024 * 1024)
+    return max(1, min(cores() * JOBS_PER_CORE, room))
+
+
 @dataclass
 class Options:
     limits: runner.Limits = field(default_factory=runner.Limits)
-    jobs: int = field(default_factory=default_jobs)
+    jobs: int = 0  # 0: default_jobs() for these limits
     resume: bool = False
     use_sandbox: bool = True
     shard: tuple = (1, 1)  # (k, n): the k-th of n slices of the class, for a CI job matrix
+
+    def workers(self):
+        """How many notebooks run side by side."""
+        return self.jobs or default_jobs(self.limits.memory_mb)
 
 
 def read_submission(path, folder):
@@ -174,7 +194,7 @@ def grade_class(class_folder, out, exercises, roster=None, options=None, progres
     for student in students:
         session.feedback(student)
     hide = (class_folder, out)
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+    with ThreadPoolExecutor(max_workers=options.workers()) as pool:
         futures = {
             pool.submit(grade_submission, s.name, e, d, options, hide, f): s for s, e, d, f in todo
         }

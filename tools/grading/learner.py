@@ -127,7 +127,7 @@ def check(words, options, due=None, strict=False, summary=None, classroom=None, 
     names = select(words or (read_due(due) if due else []), available())
     width = min(shutil.get_terminal_size((100, 20)).columns, 100) - 2
     pairs = []
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+    with ThreadPoolExecutor(max_workers=options.workers()) as pool:
         futures = [pool.submit(check_one, name, options) for name in names]
         for future in futures:  # in order: each block prints when it and those before are done
             exercise, result = future.result()

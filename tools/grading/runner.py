@@ -28,6 +28,8 @@ import psutil
 from tools.exercises import ROOT
 from tools.grading import sandbox
 from workbook.checks import RESULT_MIME, RESULTS_ENV
+from workbook.processes import manage, project_env
+from workbook.project import TEMPLATE_ENV
 
 LINE_LIMIT = 256 * 1024  # bytes in one event line; longer lines are dropped
 EVENTS_LIMIT = 10_000  # events kept per run
@@ -39,6 +41,7 @@ RUN_MARK = "WORKBOOK_GRADING_RUN"  # finds a run's stray processes when there is
 STOPPED_MID_CELL = ("timeout", "memory", "processes", "disk", "died", "killed")
 DISK_EVERY = 8  # looks at the process tree between two measures of the files written
 FILES_LIMIT = 20_000  # more files than this count as over the disk limit: measuring is not free
+DB_COPY = ".workbook-db.sqlite3"  # the run's own copy of the migrated database, in its folder
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,36 @@ class _Tail(threading.Thread):
             self.data = (self.data + chunk)[-TAIL_LIMIT:]
 
 
-def _environment(workdir, mark):
+_template_lock = threading.Lock()
+_templates = []
+
+
+def database_template():
+    """The bytes of a migrated course_project database, made once per grading process, or None
+    if migrating failed (each notebook then migrates its own from nothing, as a learner's does).
+
+    Every graded notebook starts its in-kernel server on a copy (workbook.project.TEMPLATE_ENV):
+    hundreds of kernels then skip migrating from nothing, about a tenth of a notebook's CPU. The
+    grader keeps it in memory, not in a file, so that no notebook can change another's copy.
+    """
+    with _template_lock:
+        if not _templates:
+            folder = tempfile.mkdtemp(prefix="workbook-grade-db-")
+            path = Path(folder) / "db.sqlite3"
+            try:
+                manage("migrate", "--verbosity", "0", env=project_env(DJANGO_DB_PATH=path))
+                _templates.append(path.read_bytes())
+            except (OSError, subprocess.SubprocessError):
+                _templates.append(None)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+        return _templates[0]
+
+
+def _environment(workdir, mark, db_copy=None):
     env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
+    if db_copy is not None:
+        env[TEMPLATE_ENV] = str(db_copy)
     env.update(
         HOME=str(workdir),
         TMPDIR=str(workdir),
@@ -229,6 +260,10 @@ def run(notebook, filename, limits=Limits(), hide=(), use_sandbox=True):
     workdir = Path(tempfile.mkdtemp(prefix="workbook-grade-")).resolve()
     try:
         nbformat.write(notebook, workdir / filename)
+        template, db_copy = database_template(), None
+        if template is not None:
+            db_copy = workdir / DB_COPY
+            db_copy.write_bytes(template)
         read_fd, write_fd = os.pipe()
         worker = [
             sys.executable,
@@ -248,7 +283,7 @@ def run(notebook, filename, limits=Limits(), hide=(), use_sandbox=True):
             process = subprocess.Popen(
                 argv,
                 cwd=workdir,
-                env=_environment(workdir, mark),
+                env=_environment(workdir, mark, db_copy),
                 # The notebook comes through a pipe, not the file: without a sandbox another
                 # submission running next to this one could delete the file before it is read.
                 stdin=subprocess.PIPE,

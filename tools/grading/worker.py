@@ -21,6 +21,18 @@ import time
 MiB = 1024 * 1024
 TEXT_LIMIT = 4000  # characters kept of any message
 RESULTS_LIMIT = 100  # check results kept per cell
+# jsonschema's optional extras for format checks ("format-nongpl"), which Jupyter installs.
+OPTIONAL_FORMAT_CHECKERS = (
+    "rfc3987_syntax",
+    "rfc3987",
+    "rfc3986_validator",
+    "rfc3339_validator",
+    "isoduration",
+    "webcolors",
+    "uri_template",
+    "jsonpointer",
+    "fqdn",
+)
 
 
 def clip(text):
@@ -91,10 +103,11 @@ def main(argv=None):
 
     limit_resources(args.file_mb, args.address_space_mb)
 
-    # jsonschema, which nbformat imports, imports rfc3987_syntax if it is installed: building its
-    # grammar costs 1-3 s of CPU per process, more than the rest of a small notebook. It is an
-    # optional extra of jsonschema's (IRI formats), which notebooks never use.
-    sys.modules.setdefault("rfc3987_syntax", None)
+    # jsonschema, which nbformat imports, imports the checkers of string formats that are
+    # installed: rfc3987_syntax builds a grammar (1-3 s of CPU per process, more than the rest of
+    # a small notebook), and the others cost about 50 ms more. nbformat never checks formats.
+    for optional in OPTIONAL_FORMAT_CHECKERS:
+        sys.modules.setdefault(optional, None)
     # Imported after the limits, so the kernel this starts inherits them.
     import nbformat
     from jupyter_client.manager import AsyncKernelManager
@@ -117,6 +130,10 @@ def main(argv=None):
         # Report the timeout at once rather than wait for an interrupt that may never work.
         error_on_timeout={"ename": "CellTimeout", "evalue": f"timed out after {timeout:g} s"},
         record_timing=False,
+        # Only the exception's name and message are reported: IPython's default tracebacks read
+        # the source of every frame and its context, up to a second of CPU in an untouched
+        # exercise (a NotImplementedError in every task, and each check after it failing).
+        extra_arguments=["--InteractiveShell.xmode=Minimal"],
         shell_timeout_interval=1,  # how often answers() looks for the probe's reply
         on_cell_executed=lambda cell, cell_index, execute_reply: replies.update(
             {cell_index: execute_reply}
