@@ -403,34 +403,39 @@ def test_a_message_typed_during_a_redis_outage_is_neither_lost_nor_duplicated(
     context, redis_server, migrated_database, tmp_path, layer
 ):
     redis = start_redis()  # one of its own: this test stops it
-    room = "outage"
-    env = {"REDIS_URL": redis.url, "CHANNEL_LAYER": layer}
-    database = copy_of(migrated_database, tmp_path)
-    with start_server("daphne", env=env, db_path=database) as server:
-        typer_sockets = []
-        typer = open_room(context, server, room, sockets=typer_sockets)
-        watcher = open_room(context, server, room)
-        send_from_page(typer, "before the outage")
-        wait_until_shown(watcher, 1)
+    # Whichever Redis is running when the test ends, passed or failed, is stopped.
+    try:
+        room = "outage"
+        env = {"REDIS_URL": redis.url, "CHANNEL_LAYER": layer}
+        database = copy_of(migrated_database, tmp_path)
+        with start_server("daphne", env=env, db_path=database) as server:
+            typer_sockets = []
+            typer = open_room(context, server, room, sockets=typer_sockets)
+            watcher = open_room(context, server, room)
+            send_from_page(typer, "before the outage")
+            wait_until_shown(watcher, 1)
 
-        redis.stop()
-        send_from_page(typer, "during the outage")
-        # Stored and acknowledged (the page shows it), and the page says the room is unreachable.
-        wait_until_shown(typer, 2)
-        expect(typer.locator("#chat-status")).to_contain_text("stored")
-        expect(typer.locator("#chat-outbox li")).to_have_count(0)
+            redis.stop()
+            send_from_page(typer, "during the outage")
+            # Stored and acknowledged (the page shows it); the page says the room is unreachable.
+            wait_until_shown(typer, 2)
+            expect(typer.locator("#chat-status")).to_contain_text("stored")
+            expect(typer.locator("#chat-outbox li")).to_have_count(0)
 
-        redis = start_redis(port=redis.port)  # back, and empty, like a restart
-        try:
+            redis = start_redis(port=redis.port)  # back, and empty, like a restart
             send_from_page(typer, "after the outage")
             for page in (typer, watcher):
                 wait_until_shown(page, 3)
             assert len(typer_sockets) == 1  # the outage never cut the typer's socket
-            expected = [(1, "before the outage"), (2, "during the outage"), (3, "after the outage")]
+            expected = [
+                (1, "before the outage"),
+                (2, "during the outage"),
+                (3, "after the outage"),
+            ]
             assert shown(typer) == shown(watcher) == expected
             assert stored_messages(server.db_path, room) == expected
-        finally:
-            redis.stop()
+    finally:
+        redis.stop()
 
 
 @pytest.mark.redis
@@ -444,24 +449,25 @@ def test_after_a_long_redis_outage_a_room_catches_up_without_waiting_for_its_che
 
     The core layer only (mysite.layers); channels_redis' pubsub layer gives no such signal."""
     redis = start_redis()
-    env = {"REDIS_URL": redis.url, "CHANNEL_LAYER": "core"}
-    database = copy_of(migrated_database, tmp_path)
-    with start_server("daphne", env=env, db_path=database) as server:
-        typer = open_room(context, server, "long-outage")
-        watcher = open_room(context, server, "long-outage")
-        send_from_page(typer, "before the outage")
-        wait_until_shown(watcher, 1)
+    # Whichever Redis is running when the test ends, passed or failed, is stopped.
+    try:
+        env = {"REDIS_URL": redis.url, "CHANNEL_LAYER": "core"}
+        database = copy_of(migrated_database, tmp_path)
+        with start_server("daphne", env=env, db_path=database) as server:
+            typer = open_room(context, server, "long-outage")
+            watcher = open_room(context, server, "long-outage")
+            send_from_page(typer, "before the outage")
+            wait_until_shown(watcher, 1)
 
-        redis.stop()
-        # The outage itself: long enough for the layer's pauses between tries to reach seconds.
-        time.sleep(6)
-        redis = start_redis(port=redis.port)  # back, and empty, like a restart
-        try:
+            redis.stop()
+            # The outage: long enough for the layer's pauses between tries to reach seconds.
+            time.sleep(6)
+            redis = start_redis(port=redis.port)  # back, and empty, like a restart
             send_from_page(typer, "after the outage")
             wait_until_shown(typer, 2)
             # Well inside the page's 30-second check: only the layer's signal can deliver it.
             expect(watcher.locator("#chat-log li")).to_have_count(2, timeout=15_000)
             expected = [(1, "before the outage"), (2, "after the outage")]
             assert shown(watcher) == expected
-        finally:
-            redis.stop()
+    finally:
+        redis.stop()
