@@ -253,13 +253,15 @@ def _remove(folder):
 
 
 def run(notebook, filename, limits=Limits(), hide=(), use_sandbox=True):
-    """Run `notebook` (an nbformat notebook) as `filename` in a private folder; return a Run."""
+    """Run `notebook` (an nbformat notebook) as `filename` in a private folder; return a Run.
+
+    The worker gets the notebook through a pipe, never as a file in that folder: without a
+    sandbox another submission running beside it could delete the file before it is read."""
     sandboxed = use_sandbox and sandbox.probe()[1]
     result = Run(sandboxed=sandboxed)
     began = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="workbook-grade-")).resolve()
     try:
-        nbformat.write(notebook, workdir / filename)
         template, db_copy = database_template(), None
         if template is not None:
             db_copy = workdir / DB_COPY
@@ -284,9 +286,7 @@ def run(notebook, filename, limits=Limits(), hide=(), use_sandbox=True):
                 argv,
                 cwd=workdir,
                 env=_environment(workdir, mark, db_copy),
-                # The notebook comes through a pipe, not the file: without a sandbox another
-                # submission running next to this one could delete the file before it is read.
-                stdin=subprocess.PIPE,
+                stdin=subprocess.PIPE,  # the notebook (see the docstring)
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 pass_fds=(write_fd,),

@@ -85,6 +85,7 @@ def answers(client, wait=10):
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
+    # The notebook's file name, for the process list; the notebook itself comes on stdin.
     parser.add_argument("notebook")
     parser.add_argument("--events", type=int, required=True)
     parser.add_argument("--cell-timeout", type=float, required=True)
