@@ -75,19 +75,20 @@ class RedisChannelLayer(CoreRedisChannelLayer):
                 # A broadcast sent after Redis came back but before this process rejoined its
                 # groups reached no one here. Every channel in a group hears that it is back
                 # (SafeJsonWebsocketConsumer.layer_reconnected), so one that can catch up does.
-                for channel in {channel for each in self.memberships.values() for channel in each}:
+                for channel in rejoined:
                     await self.send(channel, {"type": "layer.reconnected"})
             except LAYER_ERRORS:
                 delay = min(delay * 2, longest)
                 continue
-            logger.warning("Redis is back; %d channels rejoined their groups", rejoined)
+            logger.warning("Redis is back; %d channels rejoined their groups", len(rejoined))
             return
 
     async def _rejoin_groups(self):
-        """Add this process's channels to their groups again (a restarted Redis forgot them)."""
-        count = 0
+        """Add this process's channels to their groups again (a restarted Redis forgot them);
+        return the channels."""
+        rejoined = set()
         for group, channels in list(self.memberships.items()):
             for channel in list(channels):
                 await super().group_add(group, channel)
-                count += 1
-        return count
+                rejoined.add(channel)
+        return rejoined
