@@ -88,7 +88,7 @@ class ChatConsumer(SafeJsonWebsocketConsumer):
     a hole in the numbers asks for it with `{"type": "fetch", "after": N}`.
     """
 
-    # Broadcasts numbered up to this were already sent by the replay in connect().
+    # Broadcasts numbered up to this were already sent by a replay (connect(), layer_reconnected()).
     replayed_up_to = 0
     replier = None  # the task sending reply()'s frames, while there are any
 
