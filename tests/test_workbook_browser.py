@@ -23,6 +23,15 @@ def test_chromium_on_path_is_found(monkeypatch, tmp_path):
     assert find_chromium() == str(chromium)
 
 
+def test_the_headless_shell_is_preferred_to_the_whole_browser(monkeypatch, tmp_path):
+    for name in ("chromium", "chromium-headless-shell"):
+        (tmp_path / name).write_text("#!/bin/sh\n")
+        (tmp_path / name).chmod(0o755)
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_chromium() == str(tmp_path / "chromium-headless-shell")
+
+
 def test_extra_flags_come_after_the_course_flags():
     assert chromium_args("--host-resolver-rules=MAP a.example 127.0.0.1") == [
         *CHROMIUM_ARGS,
