@@ -320,11 +320,11 @@ def test_an_unreadable_template_leaves_the_database_to_migrate(tmp_path, monkeyp
 
     database = tmp_path / "db.sqlite3"
     monkeypatch.setenv(project.TEMPLATE_ENV, str(tmp_path / "missing.sqlite3"))
-    project._copy_template(database)
+    assert not project.copy_template(database)
     assert not database.exists()
     (tmp_path / "template.sqlite3").write_bytes(b"migrated")
     monkeypatch.setenv(project.TEMPLATE_ENV, str(tmp_path / "template.sqlite3"))
-    project._copy_template(database)
+    assert project.copy_template(database)
     assert database.read_bytes() == b"migrated"
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from workbook.addresses import ServerAddress
 from workbook.paths import COURSE_PROJECT
+from workbook.project import copy_template
 
 __all__ = [
     "REDIS_MISSING",
@@ -163,10 +164,16 @@ def manage(*args, env=None, check=True, timeout=60):
 
 
 def temporary_database():
-    """A migrated SQLite file of its own, so parallel lessons and tests never share one."""
+    """A migrated SQLite file of its own, so parallel lessons and tests never share one.
+
+    A copy of the template that the grader and the test suite name (workbook.project), else
+    `manage.py migrate` in a process of its own. Its folder goes when this process ends.
+    """
     folder = tempfile.mkdtemp(prefix="workbook-db-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = Path(folder) / "db.sqlite3"
-    manage("migrate", "--verbosity", "0", env=project_env(DJANGO_DB_PATH=path))
+    if not copy_template(path):
+        manage("migrate", "--verbosity", "0", env=project_env(DJANGO_DB_PATH=path))
     return path
 
 

@@ -7,8 +7,9 @@ it, through the same function the in-kernel server uses (workbook.project). A ho
 rather than a conftest's pytest_configure, because pytest-django reads the settings earlier than
 that: before any conftest is imported, in every pytest-xdist worker too.
 
-It also pins where links point: to 127.0.0.1, as in the lessons' stored outputs, and gives
-nbval's kernels Unix sockets instead of TCP ports (below).
+It also pins where links point: to 127.0.0.1, as in the lessons' stored outputs, gives nbval's
+kernels Unix sockets instead of TCP ports and a clean shutdown, and migrates one database that
+every kernel and server of the run starts from (below).
 """
 
 import os
@@ -21,7 +22,8 @@ import pytest
 from jupyter_client.manager import KernelManager
 from traitlets import CaselessStrEnum, default
 
-from workbook.project import use_course_project
+from workbook.processes import temporary_database
+from workbook.project import TEMPLATE_ENV, use_course_project
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -41,12 +43,18 @@ def pytest_load_initial_conftests():
 _kernel_sockets = None
 
 
-class _UnixSocketKernelManager(KernelManager):
+class _LessonKernelManager(KernelManager):
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
     @default("ip")
     def _socket_path_prefix(self):
         return os.path.join(_kernel_sockets, f"kernel-{uuid.uuid4().hex}")
+
+    def shutdown_kernel(self, now=False, restart=False):
+        # nbval asks for now=True, a SIGKILL: the kernel's exit handlers, which stop the servers
+        # a lesson started and remove its database folder, would never run. Shut it down the way
+        # JupyterLab does instead: ask first, kill only if it does not go.
+        super().shutdown_kernel(now=False, restart=restart)
 
 
 def pytest_configure(config):
@@ -55,7 +63,12 @@ def pytest_configure(config):
         import nbval.kernel
 
         _kernel_sockets = tempfile.mkdtemp(prefix="nbval-kernels-")
-        nbval.kernel.KernelManager = _UnixSocketKernelManager
+        nbval.kernel.KernelManager = _LessonKernelManager
+    # One migrated database for the whole run, made before pytest-xdist starts its workers so
+    # that they, the kernels and the servers inherit its name: each copies it instead of
+    # migrating a database of its own (workbook.project.TEMPLATE_ENV).
+    if not hasattr(config, "workerinput") and TEMPLATE_ENV not in os.environ:
+        os.environ[TEMPLATE_ENV] = str(temporary_database())
 
 
 def pytest_unconfigure(config):
