@@ -25,6 +25,13 @@ from traitlets import CaselessStrEnum, default
 from workbook.processes import temporary_database
 from workbook.project import TEMPLATE_ENV, use_course_project
 
+# nbval imports nbformat, nbformat imports jsonschema, and jsonschema imports the checkers of
+# string formats that are installed: rfc3987_syntax builds a grammar as it is imported, about
+# 0.9 CPU-seconds in the run and in each of its workers. Nothing in a test run checks formats
+# (the grader's worker does the same: tools/grading/worker.py). Loaded with -p, this module is
+# imported before pytest loads nbval.
+sys.modules.setdefault("rfc3987_syntax", None)
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests():
