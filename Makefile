@@ -31,7 +31,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 help:
 	@echo "make lab        start JupyterLab on the workbook (creates .venv on first run; PORT=...)"
 	@echo "make test       lint + every test + every lesson under nbval"
-	@echo "make test-slow  the benchmark run end to end with tiny sizes (a minute or two)"
+	@echo "make test-slow  the fault tests on daphne and the other layers, the benchmark end to end"
 	@echo "make test-fast  the quick set while editing: no browser, Redis or notebooks"
 	@echo "make test-attacks  the memory attacks on daphne and uvicorn (slow, one at a time)"
 	@echo "make test-django6  the project's tests and a set of lessons on Django 6.x (nox)"
@@ -93,8 +93,10 @@ test: lint
 test-attacks: $(STAMP)
 	$(BIN)/python -m pytest -m attack tests -p no:xdist -v
 
-# The benchmark run end to end (python -m workbook.bench with tiny sizes): whole server
-# processes for a minute or two, so kept out of `make test`. .ci/run runs it too.
+# The tests marked slow, kept out of `make test` so that it stays within a few minutes on 2 cores:
+# the fault tests' cases on daphne and on the layers beside the one each case is about
+# (tests/test_nothing_lost.py), and the benchmark run end to end (python -m workbook.bench with
+# tiny sizes). .ci/run runs it too.
 test-slow: $(STAMP)
 	$(PYTEST) -m slow tests
 

@@ -19,6 +19,10 @@ from websockets.asyncio.client import connect as websocket_connect
 from workbook.processes import start_redis, start_server, temporary_database
 
 pytestmark = pytest.mark.browser
+# `make test` runs every case on the deployment's server (uvicorn) and the layers each case is
+# about; the same cases on daphne and on the other layers are marked slow (`make test-slow`,
+# which CI runs as well), so that `make test` stays within its few minutes on 2 cores.
+slow = pytest.mark.slow
 
 TIMEOUT = 30  # seconds: every wait has an explicit limit, generous for a loaded machine
 RESEND_WAIT = 1  # seconds before a message refused with "retry" goes again (room.js: the same)
@@ -227,7 +231,7 @@ def uid(text):
 # The server dies during steady traffic.
 
 
-@pytest.mark.parametrize("server_name", ["daphne", "uvicorn"])
+@pytest.mark.parametrize("server_name", ["uvicorn", pytest.param("daphne", marks=slow)])
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_every_message_anyone_received_is_in_history_after_the_server_dies(
     context, migrated_database, tmp_path, server_name, how
@@ -261,7 +265,10 @@ def test_every_message_anyone_received_is_in_history_after_the_server_dies(
 # A burst fills the channels.
 
 
-@pytest.fixture(scope="module", params=["memory", "redis-core", "redis-pubsub"])
+LAYERS = ["memory", "redis-core", "redis-pubsub"]
+
+
+@pytest.fixture(scope="module")
 def layer_env(request):
     if request.param == "memory":
         yield {}
@@ -277,6 +284,7 @@ def server(layer_env, migrated_database, tmp_path_factory):
         yield server
 
 
+@pytest.mark.parametrize("layer_env", LAYERS, indirect=True)
 def test_a_page_in_a_burst_of_200_messages_from_20_sockets_shows_each_once_in_order(
     context, server
 ):
@@ -360,6 +368,11 @@ def explained(page, server, room, clients):
         raise
 
 
+@pytest.mark.parametrize(
+    "layer_env",
+    ["redis-core", pytest.param("memory", marks=slow), pytest.param("redis-pubsub", marks=slow)],
+    indirect=True,
+)
 def test_a_page_away_while_80_messages_are_sent_shows_each_once_in_order(context, server):
     room = f"away-{time.monotonic_ns()}"
     page = context.new_page()
@@ -398,7 +411,7 @@ def send_from_page(page, text):
 
 
 @pytest.mark.redis
-@pytest.mark.parametrize("layer", ["core", "pubsub"])
+@pytest.mark.parametrize("layer", ["core", pytest.param("pubsub", marks=slow)])
 def test_a_message_typed_during_a_redis_outage_is_neither_lost_nor_duplicated(
     context, redis_server, migrated_database, tmp_path, layer
 ):
@@ -439,6 +452,7 @@ def test_a_message_typed_during_a_redis_outage_is_neither_lost_nor_duplicated(
 
 
 @pytest.mark.redis
+@slow
 def test_after_a_long_redis_outage_a_room_catches_up_without_waiting_for_its_check(
     context, redis_server, migrated_database, tmp_path
 ):
