@@ -8,7 +8,9 @@ from workbook.processes import start_server
 pytestmark = pytest.mark.redis
 
 
-@pytest.fixture(scope="module", params=["core", "pubsub"])
+# The course's own layer (mysite.layers) in `make test`; channels_redis' pubsub layer in
+# `make test-slow`, as the fault tests do (tests/test_nothing_lost.py).
+@pytest.fixture(scope="module", params=["core", pytest.param("pubsub", marks=pytest.mark.slow)])
 def layer_env(request, redis_server):
     return {"REDIS_URL": redis_server.url, "CHANNEL_LAYER": request.param}
 
