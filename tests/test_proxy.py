@@ -100,7 +100,9 @@ class Kernel:
 
     def stop(self):
         self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
+        # Asked first, as JupyterLab does: a killed kernel never runs its exit handlers, which
+        # stop its server and remove its database folder.
+        self.manager.shutdown_kernel()
 
 
 @pytest.fixture(scope="module")
