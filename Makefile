@@ -95,8 +95,8 @@ test-attacks: $(STAMP)
 
 # The tests marked slow, kept out of `make test` so that it stays within a few minutes on 2 cores:
 # the fault and Redis tests' cases on daphne and on the layers beside the one each case is about
-# (tests/test_nothing_lost.py, tests/test_redis.py), and the benchmark run end to end (python -m workbook.bench with
-# tiny sizes). .ci/run runs it too.
+# (tests/test_nothing_lost.py, tests/test_redis.py), the worker through a Redis outage, and the
+# benchmark run end to end (python -m workbook.bench with tiny sizes). .ci/run runs it too.
 test-slow: $(STAMP)
 	$(PYTEST) -m slow tests
 

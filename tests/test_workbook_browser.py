@@ -9,26 +9,26 @@ def test_the_chromium_variable_wins_over_path(monkeypatch):
 
 
 def test_no_chromium_anywhere_is_none(monkeypatch, tmp_path):
-    monkeypatch.delenv("CHROMIUM", raising=False)
-    monkeypatch.setenv("PATH", str(tmp_path))
+    only_on_path(monkeypatch, tmp_path)
     assert find_chromium() is None
 
 
-def test_chromium_on_path_is_found(monkeypatch, tmp_path):
-    chromium = tmp_path / "chromium"
-    chromium.write_text("#!/bin/sh\n")
-    chromium.chmod(0o755)
+def only_on_path(monkeypatch, folder, *names):
+    """PATH holds nothing but `folder`, with an executable file for each of `names`."""
+    for name in names:
+        (folder / name).write_text("#!/bin/sh\n")
+        (folder / name).chmod(0o755)
     monkeypatch.delenv("CHROMIUM", raising=False)
-    monkeypatch.setenv("PATH", str(tmp_path))
-    assert find_chromium() == str(chromium)
+    monkeypatch.setenv("PATH", str(folder))
+
+
+def test_chromium_on_path_is_found(monkeypatch, tmp_path):
+    only_on_path(monkeypatch, tmp_path, "chromium")
+    assert find_chromium() == str(tmp_path / "chromium")
 
 
 def test_the_headless_shell_is_preferred_to_the_whole_browser(monkeypatch, tmp_path):
-    for name in ("chromium", "chromium-headless-shell"):
-        (tmp_path / name).write_text("#!/bin/sh\n")
-        (tmp_path / name).chmod(0o755)
-    monkeypatch.delenv("CHROMIUM", raising=False)
-    monkeypatch.setenv("PATH", str(tmp_path))
+    only_on_path(monkeypatch, tmp_path, "chromium", "chromium-headless-shell")
     assert find_chromium() == str(tmp_path / "chromium-headless-shell")
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from workbook.addresses import ServerAddress
 from workbook.paths import COURSE_PROJECT
-from workbook.project import copy_template
+from workbook.project import new_database
 
 __all__ = [
     "REDIS_MISSING",
@@ -169,10 +169,8 @@ def temporary_database():
     A copy of the template that the grader and the test suite name (workbook.project), else
     `manage.py migrate` in a process of its own. Its folder goes when this process ends.
     """
-    folder = tempfile.mkdtemp(prefix="workbook-db-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    path = Path(folder) / "db.sqlite3"
-    if not copy_template(path):
+    path, copied = new_database("workbook-db-")
+    if not copied:
         manage("migrate", "--verbosity", "0", env=project_env(DJANGO_DB_PATH=path))
     return path
 

@@ -61,10 +61,7 @@ def setup_django(db_path=None, *, environ=None):
             )
         return configured
     if db_path is None:
-        folder = tempfile.mkdtemp(prefix="workbook-live-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        db_path = Path(folder) / "db.sqlite3"
-        copy_template(db_path)
+        db_path, _ = new_database("workbook-live-")
     os.environ["DJANGO_DB_PATH"] = str(db_path)
     saved = {name: os.environ.get(name) for name in environ or {}}
     os.environ.update(environ or {})
@@ -77,6 +74,18 @@ def setup_django(db_path=None, *, environ=None):
             else:
                 os.environ[name] = value
     return db_path
+
+
+def new_database(prefix):
+    """(path, copied): a SQLite path in a temporary folder named `prefix`…, which goes when this
+    process ends, started from the template (copy_template) if there is one.
+
+    `copied` is False when the file does not exist yet: the caller migrates it from nothing.
+    """
+    folder = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = Path(folder) / "db.sqlite3"
+    return path, copy_template(path)
 
 
 def copy_template(db_path):
