@@ -20,7 +20,8 @@ The other modules, one job each, serve these: paths (where the repository's part
 serverlog (what it logs), addresses (URLs of a server), hosting (where the learner's browser
 reaches one: 127.0.0.1, a hub's proxy, a codespace), asgi (an app from a consumer class), users
 (accounts in its database), clients (WebSocket clients), trace (the ASGI tracer), trips (database
-trips), source (showing project code), pytest_plugin (Django set up for the runtime's own tests).
+trips), source (showing project code), pytest_plugin (Django set up for the runtime's own tests),
+pytest_schedule (the test run's longest modules first).
 
 Importing workbook sets nothing up and starts nothing until a lesson asks (live_server()).
 """
