@@ -13,7 +13,17 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tools import exercises
-from tools.grading import classlist, cli, exercise, feedback, grader, learner, runner, submission
+from tools.grading import (
+    classlist,
+    cli,
+    exercise,
+    feedback,
+    grader,
+    learner,
+    runner,
+    submission,
+    worker,
+)
 from tools.grading.results import CheckResult, ExerciseResult
 
 EXERCISE = exercises.SOLUTIONS / "02-first-consumer.ipynb"
@@ -326,6 +336,37 @@ def test_an_unreadable_template_leaves_the_database_to_migrate(tmp_path, monkeyp
     monkeypatch.setenv(project.TEMPLATE_ENV, str(tmp_path / "template.sqlite3"))
     assert project.copy_template(database)
     assert database.read_bytes() == b"migrated"
+
+
+def test_the_grader_copies_the_template_its_environment_names(tmp_path, monkeypatch):
+    from workbook import project
+
+    (tmp_path / "template.sqlite3").write_bytes(b"migrated")
+    monkeypatch.setenv(project.TEMPLATE_ENV, str(tmp_path / "template.sqlite3"))
+    monkeypatch.setattr(runner, "_templates", [])
+    assert runner.database_template() == b"migrated"
+
+
+def test_graded_kernels_start_without_the_debugger():
+    standard = ["/venv/bin/python", "-m", "ipykernel_launcher", "-f", "/run/kernel.json"]
+    assert worker.without_debugger(standard) == [
+        "/venv/bin/python",
+        "-c",
+        worker.LAUNCH_WITHOUT_DEBUGGER,
+        "-f",
+        "/run/kernel.json",
+    ]
+    other = ["/opt/kernel", "--connection", "/run/kernel.json"]
+    assert worker.without_debugger(other) == other
+    probe = """import sys
+from workbook.checks import check, expect
+with check("no debugger was imported"):
+    expect(sys.modules.get("debugpy", "absent") is None, "debugpy was imported")
+"""
+    run = runner.run(notebook_of(probe), "debugger.ipynb", runner.Limits(), use_sandbox=False)
+    results = [result for done in run.done.values() for result in done["results"]]
+    assert run.finished
+    assert [result["passed"] for result in results] == [True], results
 
 
 @pytest.mark.parametrize(("free_gb", "jobs"), [(64, 8), (5, 2), (1, 1)])

@@ -125,8 +125,12 @@ def database_template():
     Every graded notebook starts its in-kernel server on a copy (workbook.project.TEMPLATE_ENV):
     hundreds of kernels then skip migrating from nothing, about a tenth of a notebook's CPU. The
     grader keeps it in memory, not in a file, so that no notebook can change another's copy.
+    Where TEMPLATE_ENV already names one (a test run's: workbook.pytest_plugin), that is read.
     """
     with _template_lock:
+        if not _templates and os.environ.get(TEMPLATE_ENV):
+            with contextlib.suppress(OSError):
+                _templates.append(Path(os.environ[TEMPLATE_ENV]).read_bytes())
         if not _templates:
             folder = tempfile.mkdtemp(prefix="workbook-grade-db-")
             path = Path(folder) / "db.sqlite3"
