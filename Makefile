@@ -18,11 +18,10 @@ MANAGE := cd course_project && ../$(BIN)/python manage.py
 # a notebook, and a test module's servers, on one worker.
 JOBS ?= 4
 PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
-# course_project's own tests, run the way its users run them: from its folder, with its pytest.ini.
-# Two workers: its tests wait on little, and each worker sets Django and a test database up
-# (four workers took 36 CPU-seconds and 19 s, two take 26 and 17 s).
-PROJECT_JOBS ?= 2
-PROJECT_PYTEST := cd course_project && ../$(BIN)/python -m pytest -n $(PROJECT_JOBS) -p no:nbval
+# `make test` runs course_project's tests in the same session as the workbook's, with the settings
+# of its pytest.ini (tests/test_boundaries.py compares them): one set of workers for everything
+# keeps both cores busy to the end. The way its users run them, from its folder with only its
+# requirements, is nox's project sessions (make test-django6: on Django 6.x and on 5.2).
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 120
 
 .PHONY: help venv lab test test-slow test-fast test-attacks test-django6 test-book test-nbgrader \
@@ -85,8 +84,8 @@ format: $(STAMP)
 # The exercises' solutions run in the lessons' session, their outputs not compared (see
 # workbook/pytest_plugin.py): one set of workers for both.
 test: lint
-	$(PROJECT_PYTEST)
-	$(PYTEST) -m "not attack and not book and not nbgrader and not slow" tests notebooks solutions $(NBVAL)
+	$(PYTEST) -m "not attack and not book and not nbgrader and not slow" \
+		course_project tests notebooks solutions $(NBVAL)
 
 # The attacks of tests/test_attacks.py: servers under load with their memory sampled, one at a
 # time (in parallel they would measure each other), about three minutes.
@@ -101,8 +100,8 @@ test-slow: $(STAMP)
 	$(PYTEST) -m slow tests
 
 test-fast: $(STAMP)
-	$(PROJECT_PYTEST)
-	$(PYTEST) -m "not browser and not redis and not attack and not book and not nbgrader and not slow" tests
+	$(PYTEST) -m "not browser and not redis and not attack and not book and not nbgrader and not slow" \
+		course_project tests
 
 # The website, the slides in JupyterLab and the diagrams, in the system Chromium (a few minutes).
 test-book: $(BOOK_STAMP)

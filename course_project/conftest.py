@@ -15,15 +15,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from chat import history
-from mysite.testing import login_cookie, use_test_database_file
+from mysite.testing import CLIENT, HOST, ORIGIN, PASSWORD, login_cookie, use_test_database_file
 
-#: The Host a browser sends to a server on http://127.0.0.1 (which is in ALLOWED_HOSTS), and the
-#: Origin its pages send: the server's own origin.
-HOST = b"127.0.0.1"
-ORIGIN = b"http://127.0.0.1"
-#: The client address a server puts in the scope; limits count per address.
-CLIENT = ("127.0.0.1", 50000)
-PASSWORD = "correct-horse-battery-staple"
 TIMEOUT = 3
 
 

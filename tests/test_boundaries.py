@@ -1,15 +1,19 @@
 """course_project stands alone: ruff (make lint) fails any import of the course's runtime in it.
 
 The rule lives in course_project/ruff.toml (TID251, banned-api). These tests hand ruff a file it
-believes is in course_project/, to show that a violation is caught and the rest is not.
+believes is in course_project/, to show that a violation is caught and the rest is not. The
+last test keeps the settings its tests run with in `make test` the same as in its own folder.
 """
 
+import configparser
 import subprocess
 import sys
+import tomllib
 
 import pytest
 
 from workbook.paths import REPO_ROOT
+from workbook.project import SETTINGS_MODULE
 
 
 def ruff_check(source, path):
@@ -56,3 +60,23 @@ def test_the_rule_is_course_projects_alone():
     source = "import workbook\n\nprint(workbook)\n"
 
     assert ruff_check(source, "tests/boundary.py") == (0, "All checks passed!\n")
+
+
+def test_make_test_runs_the_projects_tests_with_the_settings_of_its_pytest_ini():
+    """`make test` runs course_project's tests from the repository's root, where pyproject.toml's
+    settings apply instead of course_project/pytest.ini's: the two must agree."""
+    ini = configparser.ConfigParser()
+    ini.read(REPO_ROOT / "course_project" / "pytest.ini")
+    project = ini["pytest"]
+    root = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"
+    ]
+    for name in (
+        "asyncio_mode",
+        "asyncio_default_fixture_loop_scope",
+        "asyncio_default_test_loop_scope",
+    ):
+        assert root[name] == project[name], name
+    assert root["filterwarnings"] == project["filterwarnings"].split()
+    assert project["addopts"] in root["addopts"]
+    assert project["DJANGO_SETTINGS_MODULE"] == SETTINGS_MODULE

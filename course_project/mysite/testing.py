@@ -5,6 +5,15 @@ runtime uses them too): the test database in a file, and session cookies for soc
 from django.conf import settings
 from django.test import Client
 
+#: The Host a browser sends to a server on http://127.0.0.1 (which is in ALLOWED_HOSTS), and the
+#: Origin its pages send: the server's own origin.
+HOST = b"127.0.0.1"
+ORIGIN = b"http://127.0.0.1"
+#: The client address a server puts in the scope; limits count per address.
+CLIENT = ("127.0.0.1", 50000)
+#: The password of the test users (conftest.py's alice, bob and carol).
+PASSWORD = "correct-horse-battery-staple"
+
 
 def use_test_database_file(path):
     """Make the test database a SQLite file at `path` instead of SQLite's shared-cache memory.

@@ -3,6 +3,8 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from mysite.testing import PASSWORD
+
 pytestmark = pytest.mark.django_db
 
 GOOD = "a-long-and-unusual-passphrase"
@@ -44,8 +46,6 @@ def log_in(client, username, password, address="192.0.2.10"):
 
 def test_many_wrong_passwords_lock_that_name_out_from_that_address(client, alice, settings):
     # The attack: 60 wrong passwords, then the right one, and in.
-    from conftest import PASSWORD
-
     answers = [log_in(client, "alice", "wrong").status_code for _ in range(60)]
     limit = settings.AXES_FAILURE_LIMIT
 
@@ -55,8 +55,6 @@ def test_many_wrong_passwords_lock_that_name_out_from_that_address(client, alice
 
 
 def test_one_students_typos_lock_out_nobody_else_behind_the_same_router(client, alice, bob):
-    from conftest import PASSWORD
-
     for _ in range(30):
         log_in(client, "alice", "wrong")
 

@@ -8,12 +8,10 @@ from django.test import Client
 
 from accounts.middleware import TokenAuthMiddleware
 from accounts.tokens import make_token, user_for_token
-from conftest import PASSWORD
+from mysite.testing import HOST, ORIGIN, PASSWORD
 
 NEW = "a-different-long-passphrase"
 
-HOST = b"127.0.0.1"
-ORIGIN = b"http://127.0.0.1"
 TIMEOUT = 3
 
 

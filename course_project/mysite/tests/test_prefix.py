@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from chat.models import Message
 from mysite.prefix import site_path, site_url
 from mysite.settings import env_origins, origin_host
+from mysite.testing import CLIENT, HOST, ORIGIN, PASSWORD
 from notifications.models import Notification
 
 PREFIX = "/user/ada/proxy/8000"
@@ -147,8 +148,6 @@ async def test_redirects_keep_the_host_and_carry_the_prefix_once(under_prefix, p
 
 @pytest.mark.django_db(transaction=True)
 async def test_logging_in_under_the_prefix_goes_back_to_the_page(under_prefix, alice):
-    from conftest import PASSWORD
-
     _, headers, page = await asgi_request("/accounts/login/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
     cookie = headers[b"set-cookie"].split(b";")[0]
@@ -182,7 +181,6 @@ async def test_at_the_root_redirects_are_unchanged():
 async def handshake(path, root_path="", host=None, origin=None):
     """What the full application answers a socket on `path` (as the server passes it on), by
     default from the server's own pages."""
-    from conftest import CLIENT, HOST, ORIGIN
     from mysite.asgi import application
 
     scope = {
