@@ -8,6 +8,7 @@ this module on one worker; another worker is another process with a server of it
 
 import asyncio
 import inspect
+import os
 import subprocess
 import sys
 import textwrap
@@ -37,6 +38,7 @@ from workbook import (
     show_file,
     show_source,
 )
+from workbook.project import TEMPLATE_ENV
 from workbook.source import SourceCode
 
 TIMEOUT = 5
@@ -636,3 +638,35 @@ async def test_close_is_prompt_with_many_unread_messages(server, route):
     await client.expect(lambda message: message == "49", timeout=TIMEOUT)
     await asyncio.wait_for(client.close(), TIMEOUT / 2)
     assert client.closed
+
+
+# A kernel's first live_server(), counting the migrations it runs; the tables must be there.
+FIRST_SERVER = """
+from workbook import server
+
+migrations = []
+migrate = server.LiveServer._migrate
+server.LiveServer._migrate = lambda self, timeout: (migrations.append(1), migrate(self, timeout))
+server.live_server()
+
+from chat.models import Message
+
+print(Message.objects.count(), len(migrations))
+"""
+
+
+@pytest.mark.parametrize(("template", "migrations"), [(True, 0), (False, 1)])
+def test_a_new_server_migrates_only_a_database_not_copied_from_the_template(template, migrations):
+    env = dict(os.environ)
+    if not template:
+        del env[TEMPLATE_ENV]
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_SERVER],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", str(migrations)]

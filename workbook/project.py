@@ -92,8 +92,9 @@ def copy_template(db_path):
     """Start `db_path` from the migrated template named by TEMPLATE_ENV, if there is one; True
     if it did.
 
-    One that cannot be read leaves no file, so the caller migrates from nothing. The in-kernel
-    server migrates after copying anyway, which brings a template of an older schema up to date.
+    One that cannot be read leaves no file, so the caller migrates from nothing. A template is
+    made by the run that names it (workbook.pytest_plugin, the grader), with the code of the
+    moment: a copy needs no migrating.
     """
     template = os.environ.get(TEMPLATE_ENV)
     if not template:

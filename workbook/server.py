@@ -27,7 +27,7 @@ import threading
 from workbook import hosting, serverlog
 from workbook.addresses import ServerAddress
 from workbook.mounts import MountTable
-from workbook.project import setup_django
+from workbook.project import new_database, setup_django
 
 __all__ = ["LiveServer", "ServerStopped", "live_server", "running_server"]
 
@@ -107,6 +107,12 @@ class LiveServer(ServerAddress):
         from django.conf import settings
 
         self.browser = hosting.browser_address(self.port)
+        # A database of its own, unless one was given or Django was set up before (by pytest-django,
+        # say): copied from the migrated template when there is one (a test run's, the grader's),
+        # made with this code moments ago, so it needs no migrating.
+        copied = False
+        if self.db_path is None and not settings.configured:
+            self.db_path, copied = new_database("workbook-live-")
         self.db_path = setup_django(self.db_path, environ=self.browser.django_environ())
         wanted = self.browser.script_name or None
         if (settings.FORCE_SCRIPT_NAME or None) != wanted:
@@ -126,7 +132,8 @@ class LiveServer(ServerAddress):
         # That LOGGING prints INFO records to stderr, and httpx logs each request at INFO:
         # a lesson's own HTTP calls would print a line (with a port in it) into their cells.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        self._migrate(timeout)
+        if not copied:
+            self._migrate(timeout)
         self.application = application  # from now on connections reach the project
 
     def _migrate(self, timeout):
