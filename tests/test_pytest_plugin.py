@@ -41,3 +41,10 @@ def test_a_lessons_kernel_is_asked_to_stop_before_it_is_killed(monkeypatch):
     )
     pytest_plugin._LessonKernelManager().shutdown_kernel(now=True)
     assert asked == [False]
+
+
+def test_a_lessons_kernel_starts_without_the_debugger_as_a_graded_one_does():
+    manager = pytest_plugin._LessonKernelManager(kernel_name="python3")
+    command = manager.format_kernel_cmd()
+    assert "ipykernel_launcher" not in command
+    assert "sys.modules['debugpy'] = None" in " ".join(command)

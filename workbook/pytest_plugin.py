@@ -57,6 +57,14 @@ class _LessonKernelManager(KernelManager):
     def _socket_path_prefix(self):
         return os.path.join(_kernel_sockets, f"kernel-{uuid.uuid4().hex}")
 
+    def format_kernel_cmd(self, extra_arguments=None):
+        # Without debugpy, as the grader's kernels start: nothing debugs a lesson under nbval, and
+        # importing it is a quarter of a kernel's start. (tools is this repository's, as the
+        # plugin is: imported here, once pyproject.toml's pythonpath has put the root on the path.)
+        from tools.grading.worker import without_debugger
+
+        return without_debugger(super().format_kernel_cmd(extra_arguments))
+
     def shutdown_kernel(self, now=False, restart=False):
         # nbval asks for now=True, a SIGKILL: the kernel's exit handlers, which stop the servers
         # a lesson started and remove its database folder, would never run. Shut it down the way
