@@ -540,15 +540,21 @@ SHUTDOWN_SCRIPT = textwrap.dedent(
 )
 
 
-def test_stop_leaves_nothing_running_and_refuses_a_restart():
-    result = subprocess.run(
-        [sys.executable, "-c", SHUTDOWN_SCRIPT],
+def run_script(script, env=None):
+    """`script` run by this Python in a process of its own, as a fresh kernel would run it."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
         cwd=REPO_ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_stop_leaves_nothing_running_and_refuses_a_restart():
+    result = run_script(SHUTDOWN_SCRIPT)
     assert result.returncode == 0, result.stderr
     assert "open socket ended: /ws/chat/lobby/ closed" in result.stdout
     assert "restart the kernel" in result.stdout
@@ -660,13 +666,6 @@ def test_a_new_server_migrates_only_a_database_not_copied_from_the_template(temp
     env = dict(os.environ)
     if not template:
         del env[TEMPLATE_ENV]
-    done = subprocess.run(
-        [sys.executable, "-c", FIRST_SERVER],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_script(FIRST_SERVER, env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", str(migrations)]
