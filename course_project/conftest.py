@@ -17,7 +17,7 @@ from django.test import Client
 from chat import history
 from mysite.testing import CLIENT, HOST, ORIGIN, PASSWORD, login_cookie, use_test_database_file
 
-TIMEOUT = 3
+TIMEOUT = 10  # s, for what must come: make test runs these beside lessons and browsers
 
 
 @pytest.fixture(scope="session")

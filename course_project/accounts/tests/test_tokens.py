@@ -12,7 +12,7 @@ from mysite.testing import HOST, ORIGIN, PASSWORD
 
 NEW = "a-different-long-passphrase"
 
-TIMEOUT = 3
+TIMEOUT = 10
 
 
 async def open_notifications(token):

@@ -11,7 +11,7 @@ from chat.ratelimit import TokenBucket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TIMEOUT = 3
+TIMEOUT = 10
 
 
 def chat_path(room):

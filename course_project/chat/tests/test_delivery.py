@@ -17,7 +17,7 @@ from mysite.websocket import encode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TIMEOUT = 3
+TIMEOUT = 10
 
 
 def chat_path(room, after=None):

@@ -18,7 +18,7 @@ HOST = b"127.0.0.1"
 ORIGIN = b"http://127.0.0.1"
 #: The client address a server puts in the scope; limits count per address.
 CLIENT = ("127.0.0.1", 50000)
-TIMEOUT = 3
+TIMEOUT = 10
 
 
 def guest_cookie_now():

@@ -8,7 +8,7 @@ from notifications.push import anotify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TIMEOUT = 3
+TIMEOUT = 10
 PATH = "/ws/notifications/"
 
 

@@ -3,7 +3,7 @@ import pytest
 from notifications.mentions import find_mentions
 from notifications.models import Notification
 
-TIMEOUT = 3
+TIMEOUT = 10
 
 
 @pytest.mark.parametrize(

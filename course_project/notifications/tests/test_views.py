@@ -10,7 +10,7 @@ from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
-TIMEOUT = 3
+TIMEOUT = 10
 JSON = {"Accept": "application/json"}
 
 

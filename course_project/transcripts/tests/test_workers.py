@@ -27,7 +27,7 @@ from transcripts.workers import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TIMEOUT = 3
+TIMEOUT = 10
 
 
 @pytest.fixture
